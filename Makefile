@@ -1,0 +1,80 @@
+# autoxero — two commands set a fresh machine up: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13: on PATH, or through pyenv where that is how this machine provides it.
+PY313 := $(shell for c in "$$(command -v python3.13 2>/dev/null)" $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13 2>/dev/null); do \
+	[ -n "$$c" ] && "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$c"; break; }; done)
+PY313_DIR := $(dir $(PY313))
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: help install demo test lint typecheck unit template build bench chaos clean
+
+help:
+	@echo "make demo   - set up and run every flow on the embedded sandbox"
+	@echo "make test   - set up and run every check (ruff, mypy, pytest, cfn-lint, sam validate --lint, sam build)"
+	@echo "make bench  - print the benchmark tables"
+	@echo "make build  - sam build (the deployable stack)"
+
+$(PY313):
+	@echo "Python 3.13 is required: install it (e.g. pyenv install 3.13.0) and retry." >&2; exit 1
+
+check-python:
+	@test -n "$(PY313)" || { echo "Python 3.13 not found on PATH or in pyenv; install it (pyenv install 3.13.0)." >&2; exit 1; }
+
+$(VENV)/.installed: pyproject.toml | check-python
+	$(PY313) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# The SAM CLI pins boto3 and pydantic, so it lives in its own venv (reference/toolchain.md §1).
+$(SAM_VENV)/.installed: | check-python
+	$(PY313) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check 'aws-sam-cli==1.170.0'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(PY) -m autoxero_cli demo
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.installed
+	$(VENV)/bin/pytest
+
+template: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+# sam build needs python3.13 on PATH for the python3.13 runtime; the layer's Makefile uses it too.
+build: $(SAM_VENV)/.installed | check-python
+	PATH="$(PY313_DIR):$$PATH" PYENV_VERSION=3.13.0 AUTOXERO_PYTHON="$(PY313)" \
+		$(SAM) build --template template.yaml
+	@du -sh .aws-sam/build/SharedLayer | awk '{print "built layer (arm64) size: " $$1}'
+	rm -rf .aws-sam/host-layer
+	$(MAKE) --no-print-directory -C layers/shared build-SharedLayer ARTIFACTS_DIR="$(CURDIR)/.aws-sam/host-layer" \
+		AUTOXERO_PYTHON="$(PY313)" PLATFORM=manylinux2014_$(shell uname -m) >/dev/null
+
+test: lint typecheck template unit build
+	$(PY) -m autoxero_cli invoke XeroWebhookFunction --event events/xero_webhook.json --built
+	@echo "make test: every check passed"
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+chaos: $(VENV)/.installed
+	$(PY) -m bench.chaos
+
+clean:
+	rm -rf .aws-sam out .mypy_cache .ruff_cache

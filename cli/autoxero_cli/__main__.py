@@ -1,0 +1,3 @@
+from autoxero_cli.main import main
+
+main()

@@ -1,0 +1,124 @@
+"""A customer stack's state resources created locally (in moto) exactly as template.yaml defines them.
+
+Physical names follow the template's `!Sub "${AWS::StackName}-..."` patterns, and function environments
+are resolved against them, so a handler run locally sees what it would see in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from autoxero_cli.template import functions, resources
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class LocalStack:
+    name: str
+    endpoint_url: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    physical: dict[str, str] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+
+    def _sub(self, text: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key == "AWS::StackName":
+                return self.name
+            if key == "AWS::Region":
+                return REGION
+            if key == "AWS::AccountId":
+                return ACCOUNT
+            if key == "AWS::URLSuffix":
+                return "amazonaws.com"
+            if key in self.parameters:
+                return self.parameters[key]
+            return self.physical.get(key.split(".")[0], key)
+
+        return re.sub(r"\$\{([^}]+)\}", one, text)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self.parameters.get(arg) or self.physical.get(arg, arg)
+            if key == "Fn::Sub":
+                return self._sub(arg if isinstance(arg, str) else arg[0])
+            if key == "Fn::GetAtt":
+                return self.physical.get(f"{arg[0]}.{arg[1]}", self.physical.get(arg[0], arg[0]))
+        return value
+
+    def create(self) -> LocalStack:
+        """Create every table, secret, queue and topic of the template; idempotent."""
+        for logical_id, res in resources().items():
+            props = res.get("Properties", {})
+            kind = res["Type"]
+            if kind == "AWS::DynamoDB::Table":
+                self._table(logical_id, props)
+            elif kind == "AWS::SecretsManager::Secret":
+                self._secret(logical_id, props)
+            elif kind == "AWS::SNS::Topic":
+                arn = self.client("sns").create_topic(Name=self.resolve(props["TopicName"]))["TopicArn"]
+                self.physical[logical_id] = arn
+        # Queues after the DLQ they redrive to.
+        queues = resources("AWS::SQS::Queue")
+        for logical_id in sorted(queues, key=lambda k: "RedrivePolicy" in queues[k]["Properties"]):
+            self._queue(logical_id, queues[logical_id]["Properties"])
+        return self
+
+    def _table(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = self.resolve(props["TableName"])
+        ddb = self.client("dynamodb")
+        if name not in ddb.list_tables()["TableNames"]:
+            args: dict[str, Any] = {k: props[k] for k in ("KeySchema", "AttributeDefinitions", "BillingMode")}
+            if props.get("GlobalSecondaryIndexes"):
+                args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+            ddb.create_table(TableName=name, **args)
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl:
+                ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        self.physical[logical_id] = name
+
+    def _secret(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = self.resolve(props["Name"])
+        sm = self.client("secretsmanager")
+        try:
+            arn = sm.describe_secret(SecretId=name)["ARN"]
+        except sm.exceptions.ResourceNotFoundException:
+            arn = sm.create_secret(Name=name, SecretString=props.get("SecretString", "{}"))["ARN"]
+        self.physical[logical_id] = arn
+
+    def _queue(self, logical_id: str, props: dict[str, Any]) -> None:
+        sqs = self.client("sqs")
+        attributes: dict[str, str] = {}
+        if "VisibilityTimeout" in props:
+            attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
+        if "RedrivePolicy" in props:
+            policy = dict(props["RedrivePolicy"])
+            policy["deadLetterTargetArn"] = self.resolve(policy["deadLetterTargetArn"])
+            attributes["RedrivePolicy"] = json.dumps(policy)
+        url = sqs.create_queue(QueueName=self.resolve(props["QueueName"]), Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.physical[logical_id] = url
+        self.physical[f"{logical_id}.Arn"] = arn
+        self.physical[f"{logical_id}.QueueName"] = self.resolve(props["QueueName"])
+
+    def environment(self, logical_id: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+        """A function's environment variables as the deployed function would see them."""
+        spec = functions()[logical_id]
+        env = {k: str(self.resolve(v)) for k, v in spec.environment.items()}
+        env["AWS_LAMBDA_FUNCTION_NAME"] = f"{self.name}-{logical_id}"
+        env["AWS_DEFAULT_REGION"] = REGION
+        if self.endpoint_url:
+            env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        env.update(overrides or {})
+        return env

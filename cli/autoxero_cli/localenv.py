@@ -1,0 +1,77 @@
+"""The local environment: moto standing in for AWS, the sandbox standing in for Autotask and Xero.
+
+`local_aws()` starts moto in server mode (the same HTTP path boto3 takes to AWS) on a free port;
+`seed_secrets()` gives the stack's secrets the sandbox's credentials, as `autoxero credentials set` and
+`autoxero connect xero` would for a real customer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from autoxero_cli.local_stack import LocalStack
+from autoxero_cli.template import ROOT
+
+DEMO_FIXTURE = ROOT / "sandbox" / "fixtures" / "demo.json"
+LOCAL_STACK_NAME = "autoxero-local"
+_FAKE_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def fake_aws_credentials() -> None:
+    for key, value in _FAKE_AWS.items():
+        os.environ.setdefault(key, value)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def local_aws(port: int | None = None) -> Any:
+    """moto in server mode on loopback, for the duration of the block; yields its endpoint URL."""
+    fake_aws_credentials()
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port or _free_port(), verbose=False)
+    server.start()
+    try:
+        host, bound = server.get_host_and_port()
+        yield f"http://{host}:{bound}"
+    finally:
+        server.stop()
+
+
+def sandbox_credentials(fixture: Path = DEMO_FIXTURE) -> dict[str, Any]:
+    if not fixture.exists():
+        return {"autotask": {}, "xero": {}}
+    return dict(json.loads(fixture.read_text()).get("sandbox", {}))
+
+
+def seed_secrets(stack: LocalStack, credentials: dict[str, Any] | None = None) -> None:
+    creds = credentials if credentials is not None else sandbox_credentials()
+    sm = stack.client("secretsmanager")
+    xero = creds.get("xero", {})
+    autotask = creds.get("autotask", {})
+    sm.put_secret_value(SecretId=stack.physical["XeroSecret"], SecretString=json.dumps({
+        "client_id": xero.get("client_id", ""), "client_secret": xero.get("client_secret", ""),
+        "webhook_key": xero.get("webhook_key", ""), "tenant_id": xero.get("tenant_id"),
+    }))
+    sm.put_secret_value(SecretId=stack.physical["AutotaskSecret"], SecretString=json.dumps({
+        "username": autotask.get("username", ""), "secret": autotask.get("secret", ""),
+        "integration_code": autotask.get("integration_code", ""),
+        "webhook_secret": autotask.get("webhook_secret", "sandbox-autotask-webhook-secret"),
+    }))
+
+
+def stack_parameters() -> dict[str, str]:
+    return {"CustomerName": "Local", "AlarmEmail": "finance@example.com", "LedgerRetentionDays": "400",
+            "LogLevel": "INFO", "SyncRateMinutes": "15", "PaymentsPollMinutes": "30"}

@@ -1,0 +1,55 @@
+"""The objects a handler needs, built once per Lambda container from the environment and reused warm.
+
+Each piece is built on first use, so a webhook receiver that only needs a secret and a queue never pays
+for the table or the Xero SDK.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from autoxero.config import RuntimeConfig
+from autoxero.queue import EventQueue
+from autoxero.secrets import SecretStore
+from autoxero.state import State, StateTable
+
+
+class Runtime:
+    def __init__(self, config: RuntimeConfig | None = None) -> None:
+        self._config = config
+
+    @cached_property
+    def config(self) -> RuntimeConfig:
+        return self._config or RuntimeConfig.from_env()
+
+    @cached_property
+    def secrets(self) -> SecretStore:
+        return SecretStore()
+
+    @cached_property
+    def state(self) -> State:
+        return State.over(StateTable.connect(self.config.table_name), self.config.ledger_retention_days)
+
+    @cached_property
+    def events_queue(self) -> EventQueue:
+        if not self.config.events_queue_url:
+            from autoxero.config import ConfigurationError
+
+            raise ConfigurationError("environment variable AUTOXERO_EVENTS_QUEUE_URL is not set")
+        return EventQueue(self.config.events_queue_url)
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _runtime  # noqa: PLW0603 (one per container, by design)
+    if _runtime is None:
+        _runtime = Runtime()
+    return _runtime
+
+
+def reset_runtime() -> None:
+    """Forget the cached runtime (the local invoker and tests switch environments)."""
+    global _runtime  # noqa: PLW0603
+    _runtime = None

@@ -1,0 +1,38 @@
+"""DynamoDB state: cursors, id maps, the ledger, the attention list, leases, settings and runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autoxero.state.attention import Attention, AttentionItem
+from autoxero.state.cursors import CursorRegression, Cursors
+from autoxero.state.idmap import IdMap, MapEntry
+from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
+from autoxero.state.ledger import Ledger, LedgerEntry
+from autoxero.state.runs import Runs
+from autoxero.state.settings_store import SettingsConflict, SettingsStore
+from autoxero.state.table import StateError, StateTable
+
+__all__ = ["Attention", "AttentionItem", "CursorRegression", "Cursors", "IdMap", "LeaseBusy", "LeaseLost",
+           "Leases", "Ledger", "LedgerEntry", "MapEntry", "Runs", "SettingsConflict", "SettingsStore",
+           "State", "StateError", "StateTable"]
+
+
+@dataclass
+class State:
+    """Every state store over one table: what a flow is handed."""
+
+    table: StateTable
+    cursors: Cursors
+    ids: IdMap
+    ledger: Ledger
+    attention: Attention
+    leases: Leases
+    settings: SettingsStore
+    runs: Runs
+
+    @classmethod
+    def over(cls, table: StateTable, ledger_retention_days: int = 400) -> State:
+        return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
+                   ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
+                   leases=Leases(table), settings=SettingsStore(table), runs=Runs(table))

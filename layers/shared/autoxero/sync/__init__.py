@@ -1,0 +1,1 @@
+"""One module per flow: read changes, map, write, record. Depends on ports, not on boto3 or HTTP."""

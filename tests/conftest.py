@@ -1,0 +1,79 @@
+"""Shared fixtures. moto is imported and fake credentials set before anything creates a boto3 session:
+a client whose session predates `import moto` would not be mocked (reference/toolchain.md §4.3)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_NAMESPACE": "Autoxero", "POWERTOOLS_SERVICE_NAME": "autoxero",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+import moto
+import pytest
+from aws_lambda_powertools.utilities import parameters
+
+from autoxero.state import State, StateTable
+from autoxero_cli.local_stack import LocalStack
+
+
+class FakeClock:
+    """A settable clock for state tests (leases expire without sleeping)."""
+
+    def __init__(self, start: float = 1_780_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def aws():
+    with moto.mock_aws():
+        parameters.clear_caches()
+        yield
+        parameters.clear_caches()
+
+
+@pytest.fixture
+def stack(aws) -> LocalStack:
+    return LocalStack(name="acme-test", parameters={"CustomerName": "Acme", "AlarmEmail": "ops@example.com",
+                                                    "LedgerRetentionDays": "400", "LogLevel": "INFO"}).create()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def state(stack: LocalStack, clock: FakeClock) -> State:
+    return State.over(StateTable.connect(stack.physical["StateTable"], clock=clock, region_name="us-east-1"))
+
+
+@pytest.fixture
+def log_lines():
+    """The JSON lines the Powertools logger emits, as Lambda would ship them to CloudWatch."""
+    import io
+    import json
+    import logging
+
+    from autoxero.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger._logger.addHandler(handler)
+
+    def read() -> tuple[str, list[dict]]:
+        text = stream.getvalue()
+        return text, [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+    yield read
+    logger._logger.removeHandler(handler)
