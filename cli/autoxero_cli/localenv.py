@@ -50,10 +50,19 @@ def local_aws(port: int | None = None) -> Any:
         server.stop()
 
 
+# The sandbox's own credentials (sandbox/fixtures/CONVENTIONS.md); a fixture may override them.
+SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
+    "autotask": {"username": "api@harbourit.example", "secret": "sandbox-autotask-secret",
+                 "integration_code": "AUTOXERO-SANDBOX", "webhook_secret": "sandbox-autotask-webhook-secret"},
+    "xero": {"client_id": "SANDBOXCLIENTID0000000000000000", "client_secret": "sandbox-xero-client-secret",
+             "webhook_key": "sandbox-xero-webhook-key", "tenant_id": "6d8b8a1e-3c2f-4a8e-9f1b-2a7c5d9e0b11",
+             "tenant_name": "Harbour IT Ltd"},
+}
+
+
 def sandbox_credentials(fixture: Path = DEMO_FIXTURE) -> dict[str, Any]:
-    if not fixture.exists():
-        return {"autotask": {}, "xero": {}}
-    return dict(json.loads(fixture.read_text()).get("sandbox", {}))
+    given = json.loads(fixture.read_text()).get("sandbox", {}) if fixture.exists() else {}
+    return {system: {**defaults, **given.get(system, {})} for system, defaults in SANDBOX_CREDENTIALS.items()}
 
 
 def seed_secrets(stack: LocalStack, credentials: dict[str, Any] | None = None) -> None:
