@@ -98,8 +98,8 @@ class CallLog:
 class FaultRule:
     """One injected fault. `kind` is status | latency | timeout | drop.
 
-    It fires on requests whose method and path match (glob), either with `probability` (seeded) or on the
-    `nth` matching call, at most `times` times (None: no limit).
+    It fires on requests whose method and path match (glob): with `probability` (seeded), on the `nth`
+    matching call, or — with neither — on every matching call; at most `times` times (None: no limit).
     """
 
     kind: str
@@ -138,7 +138,8 @@ class FaultInjector:
                 if rule.times is not None and rule.fired >= rule.times:
                     continue
                 rule.seen += 1
-                hit = (rule.nth is not None and rule.seen == rule.nth) or (
+                always = rule.nth is None and rule.probability is None
+                hit = always or (rule.nth is not None and rule.seen == rule.nth) or (
                     rule.probability is not None and self._random.random() < rule.probability
                 )
                 if hit:

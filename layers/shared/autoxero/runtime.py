@@ -7,11 +7,17 @@ for the table or the Xero SDK.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from autoxero.config import RuntimeConfig
 from autoxero.queue import EventQueue
 from autoxero.secrets import SecretStore
 from autoxero.state import State, StateTable
+
+if TYPE_CHECKING:  # the webhook receivers never pay for importing the Xero SDK
+    from autoxero.settings import SyncSettings
+    from autoxero.xero.client import XeroClient
+    from autoxero.xero.tokens import TokenManager
 
 
 class Runtime:
@@ -37,6 +43,25 @@ class Runtime:
 
             raise ConfigurationError("environment variable AUTOXERO_EVENTS_QUEUE_URL is not set")
         return EventQueue(self.config.events_queue_url)
+
+
+    @cached_property
+    def settings(self) -> SyncSettings:
+        return self.state.settings.load()[0]
+
+    @cached_property
+    def xero_tokens(self) -> TokenManager:
+        from autoxero.xero.tokens import TokenManager
+
+        return TokenManager(self.secrets, self.config.xero_secret_id, self.state.leases,
+                            token_url=self.config.xero_token_url, kind=self.settings.xero.kind)
+
+    def xero_client(self, **options: Any) -> XeroClient:
+        from autoxero.xero.client import XeroClient
+
+        tokens = self.xero_tokens
+        return XeroClient(tokens.sdk_token, tokens.tenant_id(), api_url=self.config.xero_api_url,
+                          identity_url=self.config.xero_identity_url, **options)
 
 
 _runtime: Runtime | None = None

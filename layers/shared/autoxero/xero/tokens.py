@@ -1,0 +1,146 @@
+"""The Xero token set: read from Secrets Manager, refreshed only under a lease, saved before it is used.
+
+Refresh tokens rotate on every use. Two invocations refreshing at once would each save a different token,
+and the loser's copy stops working 30 minutes later (`invalid_grant`, customer locked out). So:
+- an invocation whose access token is about to expire re-reads the secret (another one may have refreshed);
+- only the holder of the `xero-token-refresh` lease refreshes, and writes the new set to Secrets Manager
+  before anyone uses it; the others wait and re-read instead of refreshing;
+- custom connections (client_credentials) have no refresh token and fetch a new access token instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from xero_python.api_client import ApiClient
+from xero_python.api_client.configuration import Configuration
+from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
+
+from autoxero.observability import logger
+from autoxero.secrets import SecretStore
+from autoxero.state import Leases
+from autoxero.state.leases import LeaseBusy
+from autoxero.xero.errors import XeroError, XeroNotConnected, XeroReconnectRequired
+
+REFRESH_LEASE = "xero-token-refresh"
+# The SDK refreshes by itself 60 s before expiry; refreshing 5 minutes ahead keeps it from ever trying.
+REFRESH_MARGIN_SECONDS = 300
+SDK_TOKEN_KEYS = ("access_token", "refresh_token", "expires_in", "expires_at", "token_type", "scope", "id_token")
+
+ConnectionKind = Literal["oauth", "custom_connection"]
+
+
+def sdk_token(token_set: dict[str, Any]) -> dict[str, Any]:
+    """Only the keys the SDK's update_token() accepts: any other key would raise TypeError (SDK defect)."""
+    token = {k: token_set.get(k) for k in SDK_TOKEN_KEYS}
+    if isinstance(token["scope"], str):
+        token["scope"] = token["scope"].split()
+    token["token_type"] = token["token_type"] or "Bearer"
+    return token
+
+
+class TokenManager:
+    def __init__(self, secrets: SecretStore, secret_id: str, leases: Leases, *, token_url: str,
+                 kind: ConnectionKind = "oauth", clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep, lease_seconds: float = 30,
+                 wait_seconds: float = 25) -> None:
+        self._secrets = secrets
+        self._secret_id = secret_id
+        self._leases = leases
+        self._token_url = token_url
+        self._kind = kind
+        self._clock = clock
+        self._sleep = sleep
+        self._lease_seconds = lease_seconds
+        self._wait_seconds = wait_seconds
+        self.refreshes = 0
+
+    # ------------------------------------------------------------------ reading
+
+    def _read(self, fresh: bool) -> dict[str, Any]:
+        return self._secrets.read(self._secret_id, fresh=fresh)
+
+    def _valid(self, token_set: dict[str, Any] | None) -> bool:
+        if not token_set or not token_set.get("access_token"):
+            return False
+        return float(token_set.get("expires_at") or 0) > self._clock() + REFRESH_MARGIN_SECONDS
+
+    def token_set(self) -> dict[str, Any]:
+        """A token set whose access token is valid for at least the margin; refreshes if it must."""
+        secret = self._read(fresh=False)
+        if self._valid(secret.get("token_set")):
+            return dict(secret["token_set"])
+        secret = self._read(fresh=True)
+        if self._valid(secret.get("token_set")):
+            return dict(secret["token_set"])
+        return self._refresh_under_lease()
+
+    def tenant_id(self) -> str | None:
+        value = self._read(fresh=False).get("tenant_id")
+        return str(value) if value else None
+
+    # ------------------------------------------------------------------ refreshing
+
+    def _refresh_under_lease(self) -> dict[str, Any]:
+        deadline = time.monotonic() + self._wait_seconds
+        while True:
+            holder = self._leases.new_holder()
+            if self._leases.acquire(REFRESH_LEASE, holder, self._lease_seconds):
+                try:
+                    secret = self._read(fresh=True)
+                    if self._valid(secret.get("token_set")):
+                        return dict(secret["token_set"])  # another invocation refreshed while we waited
+                    new = self._fetch(secret)
+                    self._secrets.write(self._secret_id, {**secret, "token_set": new,
+                                                          "refreshed_at": int(self._clock())})
+                    self.refreshes += 1
+                    logger.info("xero token refreshed", expires_at=new.get("expires_at"))
+                    return new
+                finally:
+                    self._leases.release(REFRESH_LEASE, holder)
+            # Someone else is refreshing: wait for their token rather than rotating it again.
+            secret = self._read(fresh=True)
+            if self._valid(secret.get("token_set")):
+                return dict(secret["token_set"])
+            if time.monotonic() >= deadline:
+                raise LeaseBusy("timed out waiting for another invocation to refresh the Xero token")
+            self._sleep(0.2)
+
+    def _fetch(self, secret: dict[str, Any]) -> dict[str, Any]:
+        client_id, client_secret = secret.get("client_id"), secret.get("client_secret")
+        if not client_id or not client_secret:
+            raise XeroNotConnected("the Xero app's client id and secret are not set: run "
+                                   "`autoxero credentials set xero`")
+        api = TokenApi(ApiClient(Configuration(oauth2_token=OAuth2Token(client_id=client_id))),
+                       client_id, client_secret)
+        api.refresh_token_url = self._token_url
+        api.client_credentials_token_url = self._token_url
+        try:
+            if self._kind == "custom_connection":
+                answer = api.get_client_credentials_token(app_store_billing=False)
+            else:
+                current = secret.get("token_set") or {}
+                if not current.get("refresh_token"):
+                    raise XeroNotConnected("Xero is not connected yet: run `autoxero connect xero`")
+                answer = api.refresh_token(current["refresh_token"], current.get("scope") or [])
+        except XeroError:
+            raise
+        except Exception as err:  # the SDK raises a bare Exception for any non-200 answer
+            if "invalid_grant" in str(err):
+                raise XeroReconnectRequired(
+                    "Xero no longer accepts this connection's refresh token (it expired after 60 days "
+                    "unused, was revoked, or was rotated elsewhere). Reconnect with `autoxero connect xero`."
+                ) from None
+            raise XeroError("the Xero token endpoint refused the refresh; it will be retried") from None
+        token = dict(answer)
+        token["expires_at"] = self._clock() + float(token.get("expires_in") or 1800)
+        if self._kind == "oauth" and not token.get("refresh_token"):
+            raise XeroError("the Xero token endpoint returned no refresh token")
+        return token
+
+    # ------------------------------------------------------------------ SDK wiring
+
+    def sdk_token(self) -> dict[str, Any]:
+        return sdk_token(self.token_set())
