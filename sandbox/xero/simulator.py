@@ -130,6 +130,11 @@ class XeroSimulator:
             self._extra_tenants.append((tenant_id.lower(), tenant_name, copy.deepcopy(data or {})))
             self._build_orgs()
 
+    def remove_tenant(self, tenant_id: str) -> None:
+        with self.lock:
+            self._extra_tenants = [t for t in self._extra_tenants if t[0] != tenant_id.lower()]
+            self.orgs.pop(tenant_id.lower(), None)
+
     def set_limits(self, *, minute: int | None = None, concurrent: int | None = None, day: int | None = None) -> None:
         self.limiter.configure(minute=minute, concurrent=concurrent, day=day)
 

@@ -198,8 +198,7 @@ def test_tenants_parameter_authorises_several_organisations(xero: XeroSandbox) -
         assert _organisation(xero, token["access_token"], other).status_code == 403
         assert _organisation(xero, token["access_token"], xero.tenant_id).status_code == 200
     finally:
-        xero.sim._extra_tenants.clear()
-        xero.sim.reset()
+        xero.sim.remove_tenant(other)
 
 
 def test_authorize_refuses_unknown_clients_and_bad_response_types(xero: XeroSandbox) -> None:

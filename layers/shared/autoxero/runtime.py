@@ -15,6 +15,8 @@ from autoxero.secrets import SecretStore
 from autoxero.state import State, StateTable
 
 if TYPE_CHECKING:  # the webhook receivers never pay for importing the Xero SDK
+    from autoxero.alerts import Alerts
+    from autoxero.autotask.client import AutotaskClient
     from autoxero.settings import SyncSettings
     from autoxero.xero.client import XeroClient
     from autoxero.xero.tokens import TokenManager
@@ -23,6 +25,10 @@ if TYPE_CHECKING:  # the webhook receivers never pay for importing the Xero SDK
 class Runtime:
     def __init__(self, config: RuntimeConfig | None = None) -> None:
         self._config = config
+        # Local tools (the demo, benchmarks) set these: e.g. a sleep that advances the sandbox clock.
+        self.xero_options: dict[str, Any] = {}
+        self.autotask_options: dict[str, Any] = {}
+        self.run_options: dict[str, Any] = {}
 
     @cached_property
     def config(self) -> RuntimeConfig:
@@ -56,12 +62,29 @@ class Runtime:
         return TokenManager(self.secrets, self.config.xero_secret_id, self.state.leases,
                             token_url=self.config.xero_token_url, kind=self.settings.xero.kind)
 
+    @cached_property
+    def alerts(self) -> Alerts:
+        from autoxero.alerts import Alerts
+
+        return Alerts(self.config.alert_topic_arn, self.config.customer)
+
     def xero_client(self, **options: Any) -> XeroClient:
         from autoxero.xero.client import XeroClient
 
         tokens = self.xero_tokens
         return XeroClient(tokens.sdk_token, tokens.tenant_id(), api_url=self.config.xero_api_url,
-                          identity_url=self.config.xero_identity_url, **options)
+                          identity_url=self.config.xero_identity_url, **{**self.xero_options, **options})
+
+    def autotask_client(self, **options: Any) -> AutotaskClient:
+        from autoxero.autotask.client import AutotaskClient, DynamoZoneCache
+        from autoxero.autotask.limiter import DynamoLimiter
+
+        secret = self.secrets.read(self.config.autotask_secret_id)
+        merged = {**self.autotask_options, **options}
+        return AutotaskClient.from_secret(secret, zone_lookup_url=self.config.autotask_zone_lookup_url,
+                                          zone_cache=DynamoZoneCache(self.state.table),
+                                          limiter=merged.pop("limiter", None) or DynamoLimiter(self.state.table),
+                                          **merged)
 
 
 _runtime: Runtime | None = None

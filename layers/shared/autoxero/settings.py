@@ -87,7 +87,6 @@ class TrackingRule(Strict):
 
 class TaxSettings(Strict):
     mode: TaxMode = TaxMode.XERO_CALCULATES
-    line_amount_types: Literal["Exclusive", "Inclusive"] = "Exclusive"
     # "region name|category name" -> Xero TaxType, used when mode is 'mapped'
     by_region_and_category: dict[str, str] = Field(default_factory=dict)
     exempt_tax_type: str = "NONE"
@@ -115,7 +114,9 @@ class InvoiceSettings(Strict):
     rounding_account_code: AccountCode = "860"
     allocate_credit_notes: bool = False
     void_in_xero: bool = True
-    deep_link_base: str | None = None  # e.g. https://ww5.autotask.net ; gives Xero a "Go to Autotask" link
+    # e.g. "https://ww5.autotask.net/...?invoiceId={id}": gives the Xero invoice a link back to Autotask
+    deep_link_template: str | None = None
+    stamp_web_service_date: bool = True
 
     @field_validator("tracking")
     @classmethod

@@ -72,7 +72,12 @@ class AutotaskThrottled(AutotaskError):
 
 
 class AutotaskBusy(AutotaskThrottled):
-    """No Autotask request slot came free in time (other invocations of this stack are using all three)."""
+    """No Autotask request slot came free in time (other invocations of this stack are using all three).
+
+    Not retried by the client: the limiter has already waited its bounded time.
+    """
+
+    retryable = False
 
 
 class AutotaskUnavailable(AutotaskError):

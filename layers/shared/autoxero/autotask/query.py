@@ -78,6 +78,8 @@ def _check_scalar(op: str, name: str, value: object) -> Scalar:
         raise QueryError(f"the '{op}' filter on {name} has a value of type {type(value).__name__}")
     if isinstance(value, datetime):
         format_datetime(value)  # refuses naive datetimes now, not when the body is rendered
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise QueryError(f"the '{op}' filter on {name} has {value}, which is not a number Autotask can compare")
     return value
 
 
@@ -318,7 +320,7 @@ class Query:
 
     def after_id(self, last_id: int) -> Query:
         """The next page by id: this query plus `id gt last_id`, 500 a page (the paging fallback)."""
-        return Query(self.filters + (gt("id", last_id),), self.include_fields, MAX_RECORDS)
+        return Query((*self.filters, gt("id", last_id)), self.include_fields, MAX_RECORDS)
 
 
 def chunked_in(name: str, values: Iterable[Scalar], size: int = MAX_RECORDS, *,

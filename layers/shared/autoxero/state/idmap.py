@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from autoxero.state.table import StateTable, map_key, reverse_map_key
 
-Status = Literal["pending", "synced", "voided", "deleted"]
+Status = Literal["pending", "synced", "failed", "voided", "deleted"]
 _BATCH_GET_LIMIT = 100
 
 

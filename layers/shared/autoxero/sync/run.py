@@ -1,0 +1,126 @@
+"""One run of one flow: the lease that keeps it single, the clock it must stop by, what it counted, and
+what it tells people (attention items, metrics, alerts)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from autoxero.mapping.common import Problem
+from autoxero.observability import logger, metrics
+from autoxero.state import LeaseBusy, State
+
+if TYPE_CHECKING:
+    from autoxero.alerts import Alerts
+    from autoxero.autotask.client import AutotaskClient
+    from autoxero.settings import SyncSettings
+    from autoxero.xero.client import XeroClient
+
+SAFETY_MS = 90_000  # stop this long before the Lambda deadline, with state saved
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FlowRun:
+    flow: str
+    state: State
+    settings: SyncSettings
+    autotask: AutotaskClient
+    xero: XeroClient
+    dry_run: bool = False
+    now: Callable[[], datetime] = utc_now
+    remaining_ms: Callable[[], int] = lambda: 900_000
+    safety_ms: int = SAFETY_MS
+    counts: Counter[str] = field(default_factory=Counter)
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    new_attention: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def out_of_time(self) -> bool:
+        if self.remaining_ms() < self.safety_ms:
+            self.stopped = self.stopped or "stopped before the time limit; the next run continues"
+            return True
+        return False
+
+    def problem(self, record_id: str | int, problem: Problem, label: str = "", *, flow: str | None = None) -> None:
+        """Record a record that needs a person (under `flow`, when another flow's run found it)."""
+        flow = flow or self.flow
+        self.counts["attention"] += 1
+        if self.dry_run:
+            self.plans.append({"record": str(record_id), "label": label, "action": "attention",
+                               "detail": problem.message})
+            return
+        existing = self.state.attention.get(flow, record_id)
+        self.state.attention.raise_(flow, record_id, code=problem.code, message=problem.message,
+                                    fix=problem.fix, label=label, context=problem.context)
+        self.state.ledger.append(flow, record_id, "attention", problem.code, {"message": problem.message})
+        if existing is None or existing.message != problem.message:
+            self.new_attention.append(problem.message)
+
+    def resolved(self, record_id: str | int, *, flow: str | None = None) -> None:
+        if not self.dry_run and self.state.attention.clear(flow or self.flow, record_id):
+            self.counts["resolved"] += 1
+
+    def plan(self, record_id: str | int, action: str, label: str, detail: Any = None) -> None:
+        self.plans.append({"record": str(record_id), "label": label, "action": action, "detail": detail})
+
+    def summary(self) -> dict[str, Any]:
+        return {"flow": self.flow, **dict(self.counts), "xero_calls": sum(self.xero.calls.values()),
+                "autotask_calls": self.autotask.total_calls, "rate_limit_waits": self.xero.rate_limit_waits,
+                "stopped": self.stopped, "dry_run": self.dry_run}
+
+
+def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None = None,
+            lease_seconds: float = 960) -> dict[str, Any]:
+    """Run `body` once under the flow's lease; record, measure and alert on what happened."""
+    from autoxero.autotask.errors import AutotaskAuthError, AutotaskThrottled
+    from autoxero.xero.errors import XeroDayLimitReached, XeroNotConnected, XeroReconnectRequired
+
+    holder = run.state.leases.new_holder()
+    if not run.state.leases.acquire(f"run-{run.flow}", holder, lease_seconds):
+        raise LeaseBusy(f"another {run.flow} run is in progress")
+    started = time.monotonic()
+    try:
+        body(run)
+    except (XeroDayLimitReached, AutotaskThrottled) as err:
+        run.stopped = str(err)
+    except (XeroReconnectRequired, XeroNotConnected, AutotaskAuthError) as err:
+        run.stopped = str(err)
+        if alerts:
+            alerts.notify("a connection needs you", f"The {run.flow} sync cannot run: {err}")
+    finally:
+        run.state.leases.release(f"run-{run.flow}", holder)
+    summary = run.summary()
+    summary["seconds"] = round(time.monotonic() - started, 3)
+    if not run.dry_run:
+        run.state.runs.record(run.flow, summary)
+        _measure(run)
+        if alerts and run.new_attention and run.settings.alert_on_attention:
+            listed = "\n".join(f"- {m}" for m in run.new_attention[:20])
+            more = f"\n...and {len(run.new_attention) - 20} more" if len(run.new_attention) > 20 else ""
+            alerts.notify(f"{len(run.new_attention)} record(s) need attention",
+                          f"The {run.flow} sync could not send these to Xero:\n{listed}{more}\n\n"
+                          "Run `autoxero attention` to see each one and what to change.")
+    logger.info("flow run", summary=summary)
+    return summary
+
+
+def _measure(run: FlowRun) -> None:
+    if metrics.dimension_set.get("flow") != run.flow:
+        metrics.dimension_set["flow"] = run.flow
+    for name, key in (("RecordsCreated", "created"), ("RecordsUpdated", "updated"),
+                      ("RecordsSkipped", "skipped"), ("AttentionItems", "attention")):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=run.counts.get(key, 0))
+    metrics.add_metric(name="XeroCalls", unit=MetricUnit.Count, value=sum(run.xero.calls.values()))
+    metrics.add_metric(name="AutotaskCalls", unit=MetricUnit.Count, value=run.autotask.total_calls)
+    metrics.add_metric(name="RateLimitWaits", unit=MetricUnit.Count, value=run.xero.rate_limit_waits)

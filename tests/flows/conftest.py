@@ -1,0 +1,41 @@
+"""A local deployment per test: moto (in-process) for the stack's resources, the sandbox for the APIs."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoxero.autotask.limiter import LocalLimiter
+from autoxero_cli.local import LocalDeployment
+from sandbox.server import Sandbox, load_fixture
+
+
+@pytest.fixture(scope="session")
+def demo_fixture() -> dict:
+    return load_fixture()
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    with Sandbox.start() as running:
+        yield running
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def local(aws, sandbox, demo_fixture, sleeps) -> LocalDeployment:
+    sandbox.load(demo_fixture)
+    deployment = LocalDeployment.create(sandbox, options={
+        "autotask": {"limiter": LocalLimiter(), "sleep": sleeps.append},
+        "xero": {"sleep": sleeps.append},
+    })
+    deployment.connect_xero_directly()
+    return deployment
+
+
+@pytest.fixture
+def runtime(local):
+    return local.runtime()

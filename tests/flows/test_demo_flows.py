@@ -1,0 +1,23 @@
+"""Contacts and invoices end to end on the demo fixture, through the flow entry points."""
+
+from __future__ import annotations
+
+from autoxero.sync.build import build_run, execute_run
+from autoxero.sync.contacts import run_contacts
+from autoxero.sync.invoices import run_invoices
+
+
+def run(runtime, flow, body, dry_run=False):
+    return execute_run(runtime, build_run(runtime, flow, None, dry_run), body)
+
+
+def test_contacts_then_invoices(runtime, sandbox):
+    contacts = run(runtime, "contacts", run_contacts)
+    print(contacts)
+    invoices = run(runtime, "invoices", run_invoices)
+    print(invoices)
+    for item in runtime.state.attention.list():
+        print(item.flow, item.record_id, item.code, item.message)
+    assert invoices["created"] > 100
+    xero_invoices = sandbox.xero.state("Invoices")
+    assert len(xero_invoices) >= invoices["created"] - 10

@@ -1,0 +1,98 @@
+"""Idempotency-Key on PUT/POST: a repeat with the same key (per organisation) returns the first response
+byte for byte and writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sandbox.fixtures.xero_demo import demo_id
+from sandbox.xero.testing import XeroSandbox
+
+INVOICES = "/api.xro/2.0/Invoices"
+BILL = {"Type": "ACCPAY", "Contact": {"ContactID": demo_id("contact", "Dicker Data NZ")}, "InvoiceNumber": "DD-1",
+        "LineItems": [{"Description": "Stock", "Quantity": 1, "UnitAmount": 10, "AccountCode": "310"}]}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[XeroSandbox]:
+    with XeroSandbox.start() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def xero(server: XeroSandbox) -> XeroSandbox:
+    server.reset()
+    return server
+
+
+def _bills(xero: XeroSandbox) -> list[dict[str, Any]]:
+    return [i for i in xero.sim.state("Invoices") if i["Type"] == "ACCPAY"]
+
+
+def test_same_key_replays_the_first_response_and_writes_nothing(xero: XeroSandbox) -> None:
+    api = xero.client()
+    xero.control().post("/_sandbox/webhooks/targets", json={"url": "http://127.0.0.1:9/unused"})
+    first = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-dd-1"})
+    xero.sim.clock.advance(30)
+    again = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-dd-1"})
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content  # same envelope Id and DateTimeUTC too
+    assert len(_bills(xero)) == 1
+    assert len(xero.sim.webhooks.snapshot()["events"]) == 1
+    # a different key is a different request (bills' numbers need not be unique)
+    other = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-dd-1-retry"})
+    assert other.content != first.content and len(_bills(xero)) == 2
+    # without a key every PUT writes
+    api.put(INVOICES, json={"Invoices": [BILL]})
+    assert len(_bills(xero)) == 3
+
+
+def test_error_responses_are_replayed_too(xero: XeroSandbox) -> None:
+    api = xero.client()
+    accrec = BILL | {"Type": "ACCREC", "Contact": {"ContactID": demo_id("contact", "Kauri Accounting Ltd")},
+                     "LineItems": [{"Description": "x", "Quantity": 1, "UnitAmount": 1, "AccountCode": "999"}]}
+    first = api.put(INVOICES, json={"Invoices": [accrec]}, headers={"Idempotency-Key": "k-err"})
+    assert first.status_code == 400
+    fixed = accrec | {"LineItems": [{"Description": "x", "Quantity": 1, "UnitAmount": 1, "AccountCode": "200"}]}
+    again = api.put(INVOICES, json={"Invoices": [fixed]}, headers={"Idempotency-Key": "k-err"})
+    assert (again.status_code, again.content) == (400, first.content)
+    assert api.put(INVOICES, json={"Invoices": [fixed]}, headers={"Idempotency-Key": "k-new"}).status_code == 200
+
+
+def test_keys_are_per_organisation(xero: XeroSandbox) -> None:
+    other = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    fixture = {"Contacts": [{"ContactID": demo_id("contact", "Dicker Data NZ"), "Name": "Dicker Data AU"}],
+               "Accounts": [{"Code": "310", "Name": "Cost of Goods Sold", "Type": "DIRECTCOSTS"}],
+               "Organisation": {"BaseCurrency": "NZD"}}
+    xero.sim.add_tenant(other, "Harbour IT Australia Pty Ltd", fixture)
+    try:
+        token = xero.token(tenants=[xero.tenant_id, other])
+        home, away = xero.client(token), xero.client(token, tenant=other)
+        first = home.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "shared"})
+        second = away.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "shared"})
+        assert first.status_code == second.status_code == 200, second.text
+        assert first.content != second.content
+        assert len(xero.sim.state("Invoices", other)) == 1
+    finally:
+        xero.sim.remove_tenant(other)
+
+
+def test_payment_with_a_key_is_not_taken_twice(xero: XeroSandbox) -> None:
+    api = xero.client()
+    invoice = api.put(INVOICES, json={"Invoices": [BILL | {"Status": "AUTHORISED"}]}).json()["Invoices"][0]
+    payment = {"Payments": [{"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"Code": "090"},
+                             "Amount": 5}]}
+    for _ in range(3):
+        assert api.put("/api.xro/2.0/Payments", json=payment, headers={"Idempotency-Key": "pay-1"}).status_code == 200
+    assert api.get(f"{INVOICES}/{invoice['InvoiceID']}").json()["Invoices"][0]["AmountPaid"] == 5
+
+
+def test_key_longer_than_128_characters_is_refused(xero: XeroSandbox) -> None:
+    api = xero.client()
+    response = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "k" * 129})
+    assert response.status_code == 400
+    assert _bills(xero) == []
+    assert api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "k" * 128}).status_code == 200

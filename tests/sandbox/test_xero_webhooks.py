@@ -1,0 +1,198 @@
+"""Webhooks: events queued on every create/update (payments and allocations update the invoice), signed
+batches delivered on request, undelivered events kept, and the intent-to-receive handshake."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sandbox.core import RunningServer, serve_in_thread
+from sandbox.fixtures.xero_demo import demo_id
+from sandbox.xero.testing import XeroSandbox
+
+KEY = "sandbox-xero-webhook-key"
+KAURI = demo_id("contact", "Kauri Accounting Ltd")
+LINE = {"Description": "Managed services", "Quantity": 1, "UnitAmount": 100, "AccountCode": "210"}
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint that checks signatures like a real receiver (or misbehaves on purpose)."""
+
+    server: RunningServer | None = None
+    mode: str = "verify"  # verify | fail | always-ok
+    batches: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+
+    async def endpoint(self, request: Request) -> Response:
+        body = await request.body()
+        expected = base64.b64encode(hmac.new(KEY.encode(), body, hashlib.sha256).digest()).decode()
+        signed = hmac.compare_digest(expected, request.headers.get("x-xero-signature", ""))
+        status = {"verify": 200 if signed else 401, "fail": 503, "always-ok": 200}[self.mode]
+        if status == 200 and signed:
+            self.batches.append(json.loads(body))
+        self.statuses.append(status)
+        return Response(status_code=status)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"{self.server.url}/webhooks/xero"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[XeroSandbox]:
+    with XeroSandbox.start() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def receiver_server() -> Iterator[Receiver]:
+    receiver = Receiver()
+    receiver.server = serve_in_thread(Starlette(routes=[Route("/webhooks/xero", receiver.endpoint,
+                                                              methods=["POST"])]))
+    yield receiver
+    receiver.server.stop()
+
+
+@pytest.fixture
+def receiver(receiver_server: Receiver) -> Receiver:
+    receiver_server.mode = "verify"
+    receiver_server.batches.clear()
+    receiver_server.statuses.clear()
+    return receiver_server
+
+
+@pytest.fixture
+def xero(server: XeroSandbox, receiver: Receiver) -> XeroSandbox:
+    server.reset()
+    assert server.control().post("/_sandbox/webhooks/targets", json={"url": receiver.url}).status_code == 200
+    return server
+
+
+@pytest.fixture(scope="module")
+def event_schema() -> dict[str, Any]:
+    with open("/work/shared/specs/xero-webhooks.yaml", encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    return {"$ref": "#/components/schemas/WebhookEvent", "components": document["components"]}
+
+
+def _deliver(xero: XeroSandbox) -> list[dict[str, Any]]:
+    response = xero.control().post("/_sandbox/webhooks/deliver")
+    assert response.status_code == 200
+    return list(response.json()["deliveries"])
+
+
+def test_changes_queue_events_and_delivery_is_signed(xero: XeroSandbox, receiver: Receiver,
+                                                     event_schema: dict[str, Any]) -> None:
+    api = xero.client()
+    contact = api.put("/api.xro/2.0/Contacts", json={"Contacts": [{"Name": "Rimu Rentals"}]}).json()["Contacts"][0]
+    invoice = api.put("/api.xro/2.0/Invoices", json={"Invoices": [
+        {"Type": "ACCREC", "Contact": {"ContactID": contact["ContactID"]}, "Status": "AUTHORISED",
+         "LineItems": [LINE]}]}).json()["Invoices"][0]
+    api.put("/api.xro/2.0/Payments", json={"Payments": [
+        {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": 115}]})
+    assert receiver.batches == []  # nothing is sent until delivery is asked for
+
+    [delivery] = _deliver(xero)
+    assert delivery["status"] == 200 and delivery["delivered"] == 3
+    [batch] = receiver.batches
+    jsonschema.validate(batch, event_schema)
+    assert (batch["firstEventSequence"], batch["lastEventSequence"]) == (1, 3)
+    assert len(batch["entropy"]) == 20
+    kinds = [(e["eventCategory"], e["eventType"], e["resourceId"]) for e in batch["events"]]
+    assert kinds == [("CONTACT", "CREATE", contact["ContactID"]), ("INVOICE", "CREATE", invoice["InvoiceID"]),
+                     ("INVOICE", "UPDATE", invoice["InvoiceID"])]  # the payment updated the invoice
+    event = batch["events"][1]
+    assert event["tenantId"] == xero.tenant_id and event["tenantType"] == "ORGANISATION"
+    assert event["resourceUrl"] == f"{xero.url}/api.xro/2.0/Invoices/{invoice['InvoiceID']}"
+    assert event["eventDateUtc"] == "2026-03-02T21:00:00.000"
+    # delivered events are not sent again
+    assert _deliver(xero)[0]["delivered"] == 0 and len(receiver.batches) == 1
+
+
+def test_credit_note_events_carry_type_and_status(xero: XeroSandbox, receiver: Receiver) -> None:
+    api = xero.client()
+    note = api.put("/api.xro/2.0/CreditNotes", json={"CreditNotes": [
+        {"Type": "ACCRECCREDIT", "Contact": {"ContactID": KAURI}, "LineItems": [LINE]}]}).json()["CreditNotes"][0]
+    api.post(f"/api.xro/2.0/CreditNotes/{note['CreditNoteID']}", json={"CreditNotes": [{"Status": "AUTHORISED"}]})
+    _deliver(xero)
+    events = receiver.batches[0]["events"]
+    assert [(e["eventType"], e["data"]) for e in events] == [
+        ("CREATE", {"Type": "ACCRECCREDIT", "Status": "DRAFT"}),
+        ("UPDATE", {"Type": "ACCRECCREDIT", "Status": "AUTHORISED"})]
+
+
+def test_voids_and_allocations_are_invoice_updates(xero: XeroSandbox, receiver: Receiver) -> None:
+    api = xero.client()
+    first, second = api.put("/api.xro/2.0/Invoices", json={"Invoices": [
+        {"Type": "ACCREC", "Contact": {"ContactID": KAURI}, "Status": "AUTHORISED", "LineItems": [LINE]}] * 2}
+    ).json()["Invoices"]
+    api.post(f"/api.xro/2.0/Invoices/{first['InvoiceID']}", json={"Invoices": [{"Status": "VOIDED"}]})
+    note = api.put("/api.xro/2.0/CreditNotes", json={"CreditNotes": [
+        {"Type": "ACCRECCREDIT", "Contact": {"ContactID": KAURI}, "Status": "AUTHORISED", "LineItems": [LINE]}]}
+    ).json()["CreditNotes"][0]
+    api.put(f"/api.xro/2.0/CreditNotes/{note['CreditNoteID']}/Allocations", json={"Allocations": [
+        {"Invoice": {"InvoiceID": second["InvoiceID"]}, "Amount": 10, "Date": "2026-03-02"}]})
+    _deliver(xero)
+    updates = [(e["eventCategory"], e["resourceId"]) for e in receiver.batches[0]["events"]
+               if e["eventType"] == "UPDATE"]
+    assert updates == [("INVOICE", first["InvoiceID"]), ("INVOICE", second["InvoiceID"]),
+                       ("CREDITNOTE", note["CreditNoteID"])]
+
+
+def test_failed_delivery_keeps_the_events(xero: XeroSandbox, receiver: Receiver) -> None:
+    api = xero.client()
+    api.put("/api.xro/2.0/Contacts", json={"Contacts": [{"Name": "Rimu Rentals"}]})
+    receiver.mode = "fail"
+    [failed] = _deliver(xero)
+    assert (failed["status"], failed["delivered"], failed["pending"]) == (503, 0, 1)
+    api.put("/api.xro/2.0/Contacts", json={"Contacts": [{"Name": "Matai Motors"}]})
+    receiver.mode = "verify"
+    [retried] = _deliver(xero)
+    assert (retried["status"], retried["delivered"]) == (200, 2)
+    assert [e["eventType"] for e in receiver.batches[0]["events"]] == ["CREATE", "CREATE"]
+
+
+def test_unreachable_target_is_reported_not_fatal(xero: XeroSandbox, receiver: Receiver) -> None:
+    xero.control().post("/_sandbox/webhooks/targets", json={"url": "http://127.0.0.1:9/nowhere"})
+    xero.client().put("/api.xro/2.0/Contacts", json={"Contacts": [{"Name": "Rimu Rentals"}]})
+    deliveries = {d["url"]: d for d in _deliver(xero)}
+    assert deliveries[receiver.url]["status"] == 200
+    unreachable = deliveries["http://127.0.0.1:9/nowhere"]
+    assert unreachable["status"] is None and unreachable["error"] and unreachable["pending"] == 1
+
+
+def test_intent_to_receive(xero: XeroSandbox, receiver: Receiver) -> None:
+    good = xero.control().post("/_sandbox/webhooks/intent-to-receive", json={"url": receiver.url}).json()
+    assert good["ok"] is True
+    [result] = good["results"]
+    assert (result["correctlySigned"]["status"], result["incorrectlySigned"]["status"]) == (200, 401)
+    assert receiver.batches[0]["events"] == [] and receiver.batches[0]["firstEventSequence"] == 0
+    receiver.mode = "always-ok"  # a receiver that does not check signatures fails the handshake
+    lax = xero.control().post("/_sandbox/webhooks/intent-to-receive").json()
+    assert lax["ok"] is False
+    assert lax["results"][0]["incorrectlySigned"]["status"] == 200
+
+
+def test_events_only_after_a_target_registers(server: XeroSandbox, receiver: Receiver) -> None:
+    server.reset()
+    server.client().put("/api.xro/2.0/Contacts", json={"Contacts": [{"Name": "Before Target Ltd"}]})
+    server.control().post("/_sandbox/webhooks/targets", json={"url": receiver.url})
+    server.client().put("/api.xro/2.0/Contacts", json={"Contacts": [{"Name": "After Target Ltd"}]})
+    _deliver(server)
+    assert len(receiver.batches[0]["events"]) == 1
+    assert len(server.control().get("/_sandbox/webhooks").json()["events"]) == 2
