@@ -21,3 +21,19 @@ def test_contacts_then_invoices(runtime, sandbox):
     assert invoices["created"] > 100
     xero_invoices = sandbox.xero.state("Invoices")
     assert len(xero_invoices) >= invoices["created"] - 10
+
+
+def test_purchase_orders_and_payments(runtime, sandbox):
+    from autoxero.sync.payments import run_payments
+    from autoxero.sync.purchase_orders import run_purchase_orders
+
+    run(runtime, "contacts", run_contacts)
+    run(runtime, "invoices", run_invoices)
+    pos = run(runtime, "purchase_orders", run_purchase_orders)
+    print(pos)
+    bills = [i for i in sandbox.xero.state("Invoices") if i["Type"] == "ACCPAY"]
+    print(len(bills))
+    pay = run(runtime, "payments", run_payments)
+    print(pay)
+    for item in runtime.state.attention.list("purchase_orders"):
+        print(item.flow, item.record_id, item.code, item.message)

@@ -131,6 +131,7 @@ class PurchaseOrderSettings(Strict):
     enabled: bool = True
     target: Literal["bill", "purchase_order"] = "bill"
     trigger_status: str = "Submitted"
+    lookback_days: int = Field(default=120, ge=1, le=3650)  # POs have no modified date: recent ones are re-read
     status: InvoiceStatus = InvoiceStatus.DRAFT
     default_account_code: AccountCode = "300"
     freight_account_code: AccountCode = "425"

@@ -11,12 +11,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Entity(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     id: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_mean_defaults(cls, data: Any) -> Any:
+        """Autotask sends explicit nulls for empty fields: treat them as absent, so defaults apply."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 class UserDefinedField(BaseModel):

@@ -45,21 +45,30 @@ class IdMap:
         item = self._t.get(map_key(kind, autotask_id))
         return MapEntry.from_item(item) if item else None
 
+    def _batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """BatchGetItem, 100 keys a call, retrying whatever DynamoDB leaves unprocessed."""
+        items: list[dict[str, Any]] = []
+        client = self._t.table.meta.client
+        for start in range(0, len(keys), _BATCH_GET_LIMIT):
+            request: dict[str, Any] = {self._t.name: {"Keys": keys[start:start + _BATCH_GET_LIMIT],
+                                                      "ConsistentRead": True}}
+            while request:
+                answer = client.batch_get_item(RequestItems=request)
+                items.extend(answer["Responses"].get(self._t.name, []))
+                request = dict(answer.get("UnprocessedKeys") or {})
+        return items
+
     def get_many(self, kind: str, autotask_ids: Iterable[str | int]) -> dict[str, MapEntry]:
         """One BatchGetItem per 100 ids: the way a run reads the map for a whole page of records."""
         ids = list(dict.fromkeys(str(i) for i in autotask_ids))
-        found: dict[str, MapEntry] = {}
-        client = self._t.table.meta.client
-        for start in range(0, len(ids), _BATCH_GET_LIMIT):
-            keys: list[dict[str, Any]] = [map_key(kind, i) for i in ids[start:start + _BATCH_GET_LIMIT]]
-            request: dict[str, Any] = {self._t.name: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                answer = client.batch_get_item(RequestItems=request)
-                for item in answer["Responses"].get(self._t.name, []):
-                    entry = MapEntry.from_item(item)
-                    found[entry.autotask_id] = entry
-                request = dict(answer.get("UnprocessedKeys") or {})
-        return found
+        entries = (MapEntry.from_item(item) for item in self._batch_get([map_key(kind, i) for i in ids]))
+        return {entry.autotask_id: entry for entry in entries}
+
+    def by_xero_ids(self, kind: str, xero_ids: Iterable[str]) -> dict[str, MapEntry]:
+        """Xero id -> entry, for the ids the map knows (two batched reads, whatever the count)."""
+        keys = [reverse_map_key(kind, x) for x in dict.fromkeys(xero_ids)]
+        autotask_ids = [str(item["autotask_id"]) for item in self._batch_get(keys)]
+        return {e.xero_id: e for e in self.get_many(kind, autotask_ids).values() if e.xero_id}
 
     def by_xero_id(self, kind: str, xero_id: str) -> MapEntry | None:
         reverse = self._t.get(reverse_map_key(kind, xero_id))

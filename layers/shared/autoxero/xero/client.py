@@ -265,6 +265,19 @@ class XeroClient:
         return self.pages("get_purchase_orders", "PurchaseOrders", models.PurchaseOrder,
                           if_modified_since=modified_since)
 
+    def purchase_order(self, *, purchase_order_id: str | None = None,
+                       number: str | None = None) -> models.PurchaseOrder | None:
+        """One purchase order by id or by number (Xero has no IDs= filter for them)."""
+        try:
+            if purchase_order_id:
+                answer = self._call(self._accounting, "get_purchase_order", purchase_order_id)
+            else:
+                answer = self._call(self._accounting, "get_purchase_order_by_number", number)
+        except XeroNotFound:
+            return None
+        records = self._records(answer, "PurchaseOrders", models.PurchaseOrder)
+        return records[0] if records else None
+
     def payments(self, *, modified_since: datetime | None = None,
                  where: str | None = None) -> Iterator[models.Payment]:
         return self.pages("get_payments", "Payments", models.Payment, if_modified_since=modified_since, where=where)

@@ -1,0 +1,97 @@
+"""Autotask purchase order + items -> Xero bill (ACCPAY invoice) or Xero purchase order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from autoxero.autotask import models as at
+from autoxero.mapping.common import content_hash, fail, four_places
+from autoxero.mapping.reference import AutotaskReference, XeroReference
+from autoxero.settings import PurchaseOrderSettings
+
+# Autotask's purchase order statuses in the order a PO moves through them (Cancel stands apart).
+STATUS_ORDER = ("new", "submitted", "received partial", "received full")
+CANCELLED = "cancel"
+
+Stage = Literal["before_trigger", "ready", "cancelled"]
+
+
+def stage(status_label: str | None, settings: PurchaseOrderSettings) -> Stage:
+    label = (status_label or "").strip().casefold()
+    if label.startswith(CANCELLED):
+        return "cancelled"
+    trigger = settings.trigger_status.strip().casefold()
+    if label in STATUS_ORDER and trigger in STATUS_ORDER:
+        return "ready" if STATUS_ORDER.index(label) >= STATUS_ORDER.index(trigger) else "before_trigger"
+    return "ready" if label == trigger else "before_trigger"
+
+
+@dataclass(frozen=True)
+class PurchasePlan:
+    autotask_id: int
+    number: str
+    target: Literal["bill", "purchase_order"]
+    payload: dict[str, Any]
+    content_hash: str
+    total: Decimal
+
+
+def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem], contact_id: str, *,
+                       ref: AutotaskReference, xero: XeroReference,
+                       settings: PurchaseOrderSettings) -> PurchasePlan:
+    number = (order.purchaseOrderNumber or "").strip() or f"PO{order.id}"
+    label = f"Purchase order {number}"
+    if not items and not order.freight:
+        raise fail("no_lines", f"{label} has no items.", "Add items to the purchase order in Autotask.")
+    tax_type = settings.tax_type
+    if tax_type and tax_type not in xero.tax_rates:
+        raise fail("unknown_tax_type", f"{label}: tax rate '{tax_type}' is not active in Xero.",
+                   "Fix purchase_orders.tax_type in settings.")
+    lines: list[dict[str, Any]] = []
+    total = Decimal(0)
+    for item in sorted(items, key=lambda i: i.id):
+        product = ref.products.get(item.productID) if item.productID else None
+        code = settings.account_by_billing_code.get(str(product.productBillingCodeID)) if product else None
+        account = code or settings.default_account_code
+        if account not in xero.accounts:
+            raise fail("unknown_account", f"{label}: account {account} is not an active account in Xero.",
+                       "Map the product's billing code in purchase_orders.account_by_billing_code, or fix "
+                       "purchase_orders.default_account_code.", account_code=account)
+        description = (product.name if product else "") or item.memo or "Item"
+        if product and product.sku:
+            description = f"{description} ({product.sku})"
+        line: dict[str, Any] = {"Description": description[:4000], "Quantity": four_places(item.quantity),
+                                "UnitAmount": four_places(item.unitCost), "AccountCode": account}
+        if product and product.sku and product.sku.strip() in xero.item_codes:
+            line["ItemCode"] = product.sku.strip()
+        if tax_type:
+            line["TaxType"] = tax_type
+        total += four_places(item.quantity) * four_places(item.unitCost)
+        lines.append(line)
+    if order.freight:
+        if settings.freight_account_code not in xero.accounts:
+            raise fail("unknown_account", f"{label}: the freight account {settings.freight_account_code} is not "
+                       "active in Xero.", "Fix purchase_orders.freight_account_code in settings.")
+        freight: dict[str, Any] = {"Description": "Freight", "Quantity": Decimal(1),
+                                   "UnitAmount": four_places(order.freight),
+                                   "AccountCode": settings.freight_account_code}
+        if tax_type:
+            freight["TaxType"] = tax_type
+        lines.append(freight)
+        total += order.freight
+    issued = (order.submitDateTime or order.createDateTime or dt.datetime.now(dt.UTC)).date()
+    term = ref.payment_terms.get(order.paymentTerm or -1)
+    payload: dict[str, Any] = {"Contact": {"ContactID": contact_id}, "Date": issued.isoformat(),
+                               "Status": settings.status.value, "LineAmountTypes": "Exclusive", "LineItems": lines}
+    if settings.target == "bill":
+        payload.update(Type="ACCPAY", InvoiceNumber=number,
+                       DueDate=(issued + dt.timedelta(days=term.paymentDueInDays or 0) if term else issued).isoformat())
+    else:
+        payload.update(PurchaseOrderNumber=number, Reference=(order.externalPONumber or "")[:255] or None)
+        if order.latestEstimatedArrivalDate:
+            payload["DeliveryDate"] = order.latestEstimatedArrivalDate.date().isoformat()
+        payload = {k: v for k, v in payload.items() if v is not None}
+    return PurchasePlan(order.id, number, settings.target, payload, content_hash(payload), total)
