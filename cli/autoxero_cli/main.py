@@ -67,5 +67,13 @@ def invoke(
         raise fail(str(err)) from None
 
 
+@app.command()
+def demo() -> None:
+    """Run every flow on the embedded sandbox, then reconcile (what `make demo` runs)."""
+    from autoxero_cli import demo as demo_module
+
+    raise typer.Exit(demo_module.main())
+
+
 def main() -> None:
     app()

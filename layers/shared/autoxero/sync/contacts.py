@@ -27,6 +27,11 @@ KIND = "contact"
 CURSOR = "contacts"
 
 
+def _count(run: FlowRun, key: str) -> None:
+    """Counted as the run's own when this is the contacts flow, else as contacts another flow needed."""
+    run.counts[key if run.flow == FLOW else f"contacts_{key}"] += 1
+
+
 def xero_index(run: FlowRun) -> XeroContactIndex:
     cached = run.cache.get("xero_contacts")
     if isinstance(cached, XeroContactIndex):
@@ -67,7 +72,7 @@ def sync_companies(run: FlowRun, company_ids: Iterable[int] | None = None,
             if contact_id is None:
                 contact_id = match_contact(plan, company, xero_index(run), settings)
             if contact_id and entry and entry.status == "synced" and entry.content_hash == plan.content_hash:
-                run.counts["skipped"] += 1
+                _count(run, "skipped")
                 result[company.id] = contact_id
                 run.resolved(company.id, flow=FLOW)
                 continue
@@ -110,7 +115,7 @@ def _write(run: FlowRun, creates: list[tuple[at.Company, ContactPlan]],
                 run.state.ids.record(KIND, company.id, xero_id=contact_id, identity=plan.name,
                                      content_hash=plan.content_hash)
                 run.state.ledger.append(FLOW, company.id, action, "ok", {"ContactID": contact_id, "Name": plan.name})
-                run.counts["created" if action == "create" else "updated"] += 1
+                _count(run, "created" if action == "create" else "updated")
                 run.resolved(company.id, flow=FLOW)
                 result[company.id] = contact_id
                 if "xero_contacts" in run.cache:
