@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+attention_app = typer.Typer(no_args_is_help=True, help="Records that need a person: list, explain, retry, resolve.")
+settings_app = typer.Typer(no_args_is_help=True,
+                           help="The sync settings document: show, validate, diff, push, suggest.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="The embedded Autotask and Xero sandbox.")
+connect_app = typer.Typer(no_args_is_help=True, help="Connect this deployment to an outside system.")
+credentials_app = typer.Typer(no_args_is_help=True, help="Store API credentials in the stack's secrets.")
+resync_app = typer.Typer(no_args_is_help=True, help="Send one record to Xero again, safely.")
+for sub, name in ((attention_app, "attention"), (settings_app, "settings"), (sandbox_app, "sandbox"),
+                  (connect_app, "connect"), (credentials_app, "credentials"), (resync_app, "resync")):
+    app.add_typer(sub, name=name)
+
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
+FLOWS = ("contacts", "invoices", "purchase_orders", "payments")
+Stack = Annotated[str | None, typer.Option("--stack", help="A deployed stack's name (default: the local sandbox)")]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def target(stack: str | None) -> Any:
+    from autoxero_cli.target import TargetError, resolve
+
+    try:
+        return resolve(stack)
+    except TargetError as err:
+        raise fail(str(err)) from None
 
 
 @app.callback()
@@ -19,9 +48,15 @@ def _root() -> None:
     """autoxero: the Autotask PSA to Xero sync. Runs against the local sandbox unless --stack is given."""
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
+# ----------------------------------------------------------------------------- running things
+
+
+@app.command()
+def demo() -> None:
+    """Run every flow on the embedded sandbox, then reconcile (what `make demo` runs)."""
+    from autoxero_cli import demo as demo_module
+
+    raise typer.Exit(demo_module.main())
 
 
 @app.command()
@@ -67,12 +102,417 @@ def invoke(
         raise fail(str(err)) from None
 
 
-@app.command()
-def demo() -> None:
-    """Run every flow on the embedded sandbox, then reconcile (what `make demo` runs)."""
-    from autoxero_cli import demo as demo_module
+def _flow_run(stack: str | None, flow: str, dry_run: bool) -> tuple[Any, Any]:
+    from autoxero.sync.build import build_run
 
-    raise typer.Exit(demo_module.main())
+    rt = target(stack).runtime()
+    return rt, build_run(rt, flow, None, dry_run)
+
+
+@app.command()
+def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_orders or payments")],
+         dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing")] = False,
+         stack: Stack = None) -> None:
+    """Run one flow now."""
+    from autoxero.sync.build import execute_run
+    from autoxero.sync.entry import flow_module
+
+    if flow not in FLOWS:
+        raise fail(f"unknown flow {flow!r}; choose one of {', '.join(FLOWS)}")
+    rt, run = _flow_run(stack, flow, dry_run)
+    body = getattr(flow_module(flow), {"contacts": "run_contacts", "invoices": "run_invoices",
+                                       "purchase_orders": "run_purchase_orders", "payments": "run_payments"}[flow])
+    summary = execute_run(rt, run, body)
+    if dry_run:
+        table = Table(title=f"{flow}: what would happen (nothing was written)")
+        for column in ("record", "label", "action", "detail"):
+            table.add_column(column)
+        for plan in run.plans:
+            detail = plan["detail"]
+            text = json.dumps(detail, default=str)[:160] if not isinstance(detail, str) else detail
+            table.add_row(plan["record"], plan["label"], plan["action"], text)
+        console.print(table)
+    console.print({k: v for k, v in summary.items() if v not in (None, 0, False)})
+
+
+@resync_app.command("invoice")
+def resync_invoice(autotask_id: Annotated[int, typer.Argument(help="The Autotask invoice id")],
+                   stack: Stack = None) -> None:
+    """Push one invoice again. Exactly once still holds: a document already in Xero is found, not duplicated."""
+    from autoxero.autotask import models as at
+    from autoxero.sync.build import execute_run
+    from autoxero.sync.invoices import sync_invoices
+
+    rt, run = _flow_run(stack, "invoices", False)
+    record = run.autotask.get("Invoices", autotask_id)
+    if record is None:
+        raise fail(f"Autotask has no invoice {autotask_id}")
+    invoice = at.Invoice.model_validate(record)
+    entry = rt.state.ids.get("invoice", autotask_id)
+    if entry and entry.status == "failed":
+        rt.state.ids.mark_pending("invoice", autotask_id, entry.identity, entry.content_hash)
+    rt.state.attention.clear("invoices", autotask_id)
+    summary = execute_run(rt, run, lambda r: sync_invoices(r, [invoice]))
+    item = rt.state.attention.get("invoices", autotask_id)
+    if item:
+        raise fail(f"invoice {invoice.invoiceNumber} still needs attention: {item.message}")
+    entry = rt.state.ids.get("invoice", autotask_id)
+    console.print(f"invoice {invoice.invoiceNumber}: {entry.status if entry else 'not sent'} "
+                  f"(Xero id {entry.xero_id if entry else '-'}); {summary.get('created', 0)} created, "
+                  f"{summary.get('recovered', 0)} found already in Xero")
+
+
+@app.command()
+def reconcile(stack: Stack = None,
+              out: Annotated[Path, typer.Option(help="Where the report goes")] = Path("out")) -> None:
+    """Autotask against Xero: missing invoices, differing totals, differing paid status."""
+    from autoxero.sync.reconcile import reconcile as run_reconcile
+    from autoxero_cli.report import ISSUE_TEXT, write_report
+
+    rt, run = _flow_run(stack, "reconcile", True)
+    result = run_reconcile(run)
+    table = Table(title=f"{result.matched} invoices agree; {len(result.problems)} differ; "
+                        f"{len(result.explained)} in attention")
+    for column in ("invoice", "Autotask", "Xero", "issue"):
+        table.add_column(column)
+    for row in result.problems:
+        table.add_row(row.number, f"{row.autotask_total:.2f}",
+                      "" if row.xero_total is None else f"{row.xero_total:.2f}", ISSUE_TEXT[row.issue or ""])
+    console.print(table)
+    path = write_report(result, {}, rt.state.attention.list(), out)
+    console.print(f"report: {path}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(stack: Stack = None) -> None:
+    """Last run of each flow, cursors, Xero rate-limit headroom and token expiry."""
+    from autoxero.sync.contacts import CURSOR as CONTACTS
+    from autoxero.sync.invoices import VOIDS_CURSOR
+    from autoxero.sync.payments import CURSOR as PAYMENTS
+
+    tgt = target(stack)
+    rt = tgt.runtime()
+    table = Table(title=f"autoxero status: {tgt.name}")
+    for column in ("flow", "last run", "created", "updated", "attention", "Xero calls", "stopped"):
+        table.add_column(column)
+    for flow in FLOWS:
+        last = rt.state.runs.last(flow)
+        if not last:
+            table.add_row(flow, "never", "", "", "", "", "")
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(last["at"]))
+        table.add_row(flow, when, str(last.get("created", 0)), str(last.get("updated", 0)),
+                      str(last.get("attention", 0)), str(last.get("xero_calls", 0)), last.get("stopped") or "")
+    console.print(table)
+    cursors = rt.state.cursors.all([CONTACTS, VOIDS_CURSOR, PAYMENTS])
+    console.print("cursors: " + ", ".join(f"{k} = {v or 'not started'}" for k, v in cursors.items()))
+    console.print(f"needs attention: {len(rt.state.attention.list())} record(s)")
+    secret = rt.secrets.read(rt.config.xero_secret_id)
+    token = secret.get("token_set") or {}
+    if token:
+        minutes = (float(token.get("expires_at", 0)) - time.time()) / 60
+        refreshed = secret.get("refreshed_at") or secret.get("connected_at")
+        idle_days = (time.time() - float(refreshed)) / 86400 if refreshed else 0
+        console.print(f"Xero: {secret.get('tenant_name', secret.get('tenant_id'))}; access token "
+                      f"{f'valid for {minutes:.0f} min' if minutes > 0 else 'expired (refreshed on next use)'}; "
+                      f"refresh token used {idle_days:.1f} days ago (Xero drops it after 60 days unused)")
+        try:
+            client = rt.xero_client(max_retries=0)
+            client.organisation()
+            console.print(f"Xero headroom: {client.headroom.minute} calls left this minute, "
+                          f"{client.headroom.day} today")
+        except Exception as err:  # status shows what it can
+            console.print(f"Xero headroom: unknown ({err})")
+    else:
+        console.print("Xero: not connected (run `autoxero connect xero`)")
+
+
+# ----------------------------------------------------------------------------- attention
+
+
+@attention_app.command("list")
+def attention_list(stack: Stack = None,
+                   flow: Annotated[str | None, typer.Option(help="Only this flow")] = None) -> None:
+    """Every record that needs a person."""
+    rt = target(stack).runtime()
+    items = rt.state.attention.list(flow)
+    table = Table(title=f"{len(items)} record(s) need attention")
+    for column in ("flow", "record", "what", "since", "times"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(item.flow, f"{item.record_id}\n{item.label}", item.message, item.first_seen,
+                      str(item.occurrences))
+    console.print(table)
+
+
+def _item(rt: Any, flow: str, record: str) -> Any:
+    item = rt.state.attention.get(flow, record)
+    if item is None:
+        raise fail(f"no attention item for {flow} record {record}; see `autoxero attention list`")
+    return item
+
+
+@attention_app.command("explain")
+def attention_explain(flow: str, record: str, stack: Stack = None) -> None:
+    """What is wrong with one record, what to change and where, and its history."""
+    rt = target(stack).runtime()
+    item = _item(rt, flow, record)
+    console.print(f"[bold]{item.label or record}[/] ({flow})")
+    console.print(f"[bold]What is wrong:[/] {item.message}")
+    console.print(f"[bold]What to change:[/] {item.fix}")
+    console.print(f"First seen {item.first_seen}, last {item.last_seen}, {item.occurrences} time(s). "
+                  f"Code {item.code}.")
+    for entry in rt.state.ledger.history(flow, record)[-10:]:
+        console.print(f"  {entry.at} {entry.action}: {entry.outcome}")
+
+
+@attention_app.command("retry")
+def attention_retry(flow: Annotated[str | None, typer.Argument()] = None,
+                    record: Annotated[str | None, typer.Argument()] = None,
+                    all_items: Annotated[bool, typer.Option("--all", help="Retry every item")] = False,
+                    stack: Stack = None) -> None:
+    """After a fix: clear the item(s) and run the flow again; what is still wrong comes straight back."""
+    from autoxero.sync.build import execute_run
+    from autoxero.sync.entry import flow_module
+
+    rt = target(stack).runtime()
+    items = rt.state.attention.list() if all_items else [_item(rt, flow or "", record or "")] if flow else []
+    if not items:
+        raise fail("say which item (FLOW RECORD) or --all")
+    kinds = {"contacts": "contact", "invoices": "invoice"}
+    for item in items:
+        kind = kinds.get(item.flow)
+        entry = rt.state.ids.get(kind, item.record_id) if kind else None
+        if entry and entry.status == "failed":
+            rt.state.ids.mark_pending(kind or "", item.record_id, entry.identity, "retry")
+        rt.state.attention.clear(item.flow, item.record_id)
+    bodies = {"contacts": "run_contacts", "invoices": "run_invoices", "purchase_orders": "run_purchase_orders",
+              "payments": "run_payments"}
+    for flow_name in sorted({i.flow for i in items} & set(bodies)):
+        from autoxero.sync.build import build_run
+
+        run = build_run(rt, flow_name, None, False)
+        if flow_name == "contacts":
+            from autoxero.sync.contacts import sync_companies
+
+            summary = execute_run(rt, run, lambda r: sync_companies(
+                r, [int(i.record_id) for i in items if i.flow == "contacts"]))
+        else:
+            summary = execute_run(rt, run, getattr(flow_module(flow_name), bodies[flow_name]))
+        console.print(f"{flow_name}: {summary.get('created', 0)} created, {summary.get('updated', 0)} updated, "
+                      f"{summary.get('attention', 0)} still need attention")
+
+
+@attention_app.command("resolve")
+def attention_resolve(flow: str, record: str, stack: Stack = None,
+                      note: Annotated[str, typer.Option(help="Why it is resolved")] = "resolved by hand") -> None:
+    """Mark an item handled by a person (kept in the ledger)."""
+    rt = target(stack).runtime()
+    item = _item(rt, flow, record)
+    rt.state.attention.clear(flow, record)
+    rt.state.ledger.append(flow, record, "attention resolved", "ok", {"note": note, "was": item.message})
+    console.print(f"resolved: {item.label or record}")
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def _read_settings_file(path: Path) -> Any:
+    import yaml
+    from pydantic import ValidationError
+
+    from autoxero.settings import SyncSettings
+
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise fail(f"settings file {path} does not exist") from None
+    except yaml.YAMLError as err:
+        raise fail(f"settings file {path} is not valid YAML: {str(err).splitlines()[0]}") from None
+    try:
+        return SyncSettings.model_validate(document)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise fail(f"settings file {path}: {where}: {first['msg']} ({err.error_count()} problem(s))") from None
+
+
+def _yaml(settings: Any) -> str:
+    import yaml
+
+    return str(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+
+
+@settings_app.command("show")
+def settings_show(stack: Stack = None) -> None:
+    """The settings in force, as YAML."""
+    settings, version = target(stack).runtime().state.settings.load()
+    console.print(f"# version {version}", highlight=False)
+    console.print(_yaml(settings), highlight=False, markup=False)
+
+
+@settings_app.command("validate")
+def settings_validate(path: Path) -> None:
+    """Check a settings file against the models (no stack needed)."""
+    _read_settings_file(path)
+    console.print(f"{path}: valid")
+
+
+@settings_app.command("diff")
+def settings_diff(path: Path, stack: Stack = None) -> None:
+    """What pushing this file would change."""
+    import difflib
+
+    proposed = _read_settings_file(path)
+    current, version = target(stack).runtime().state.settings.load()
+    lines = list(difflib.unified_diff(_yaml(current).splitlines(), _yaml(proposed).splitlines(),
+                                      f"deployed (version {version})", str(path), lineterm=""))
+    console.print("\n".join(lines) if lines else "no changes", highlight=False, markup=False)
+
+
+@settings_app.command("push")
+def settings_push(path: Path, stack: Stack = None) -> None:
+    """Save a settings file as the next version (refused if someone else pushed in between)."""
+    from autoxero.state import SettingsConflict
+
+    proposed = _read_settings_file(path)
+    rt = target(stack).runtime()
+    _, version = rt.state.settings.load()
+    try:
+        new = rt.state.settings.save(proposed, version, author="cli")
+    except SettingsConflict as err:
+        raise fail(str(err)) from None
+    console.print(f"settings saved as version {new}")
+
+
+@settings_app.command("suggest")
+def settings_suggest(stack: Stack = None,
+                     out: Annotated[Path | None, typer.Option(help="Write the proposed settings here")] = None) -> None:
+    """Propose mappings from both systems' reference data, for a person to review, then push."""
+    from autoxero.mapping.suggest import merge
+    from autoxero.settings import SyncSettings
+    from autoxero.sync.suggest import suggest_settings
+
+    rt, run = _flow_run(stack, "settings", True)
+    proposal = suggest_settings(run)
+    current, _ = rt.state.settings.load()
+    merged = SyncSettings.model_validate(merge(current.model_dump(mode="json"), proposal.patch))
+    for reason in proposal.reasons:
+        console.print(f"- {reason}", highlight=False, markup=False)
+    if out:
+        out.write_text(_yaml(merged))
+        console.print(f"proposed settings written to {out}: review, then `autoxero settings push {out}`")
+    else:
+        console.print(_yaml(merged), highlight=False, markup=False)
+
+
+# ----------------------------------------------------------------------------- connect and credentials
+
+
+@connect_app.command("xero")
+def connect_xero(stack: Stack = None) -> None:
+    """Link Xero: prints a one-time link to the stack's connect endpoint (local sandbox: approves at once)."""
+    from autoxero.xero.connect import ConnectService
+
+    tgt = target(stack)
+    rt = tgt.runtime()
+    if tgt.is_local:
+        import httpx
+
+        gateway = tgt.local["gateway_url"]
+        token = ConnectService.from_runtime(rt, redirect_uri=f"{gateway}/xero/callback").issue_setup_token()
+        with httpx.Client(timeout=30) as http:
+            start = http.get(f"{gateway}/xero/connect", params={"setup_token": token})
+            if start.status_code != 302:
+                raise fail(f"connect refused: {start.text}")
+            done = http.get(http.get(start.headers["location"]).headers["location"])
+        if done.status_code != 200:
+            raise fail(done.text)
+        console.print(done.text)
+        return
+    token = ConnectService.from_runtime(rt, redirect_uri="").issue_setup_token()
+    console.print("Open this link within an hour, sign in to Xero and pick the organisation:")
+    console.print(f"  <XeroConnectUrl output of {tgt.name}>?setup_token={token}", highlight=False)
+
+
+@credentials_app.command("set")
+def credentials_set(system: Annotated[str, typer.Argument(help="autotask or xero")], stack: Stack = None,
+                    username: Annotated[str | None, typer.Option(help="Autotask API user")] = None,
+                    integration_code: Annotated[str | None, typer.Option(help="Autotask tracking identifier")] = None,
+                    client_id: Annotated[str | None, typer.Option(help="Xero app client id")] = None) -> None:
+    """Store credentials (secrets are prompted for, never passed on the command line); Autotask's are
+    checked against Autotask before they are saved."""
+    rt = target(stack).runtime()
+    if system == "autotask":
+        from autoxero.autotask.client import AutotaskClient
+        from autoxero.autotask.errors import AutotaskError
+        from autoxero.autotask.query import Query, gte
+
+        username = username or typer.prompt("Autotask API user name")
+        secret = typer.prompt("Autotask API secret", hide_input=True)
+        code = integration_code or typer.prompt("API tracking identifier (integration code)")
+        webhook = typer.prompt("Webhook secret key (Enter to generate one)", default="", show_default=False)
+        values = {"username": username, "secret": secret, "integration_code": code}
+        try:
+            client = AutotaskClient.from_secret(values, zone_lookup_url=rt.config.autotask_zone_lookup_url)
+            client.count("Companies", Query([gte("id", 0)]))
+        except AutotaskError as err:
+            raise fail(f"Autotask refused these credentials: {err}") from None
+        import secrets as pysecrets
+
+        rt.secrets.update(rt.config.autotask_secret_id,
+                          {**values, "webhook_secret": webhook or pysecrets.token_hex(24)})
+        console.print("Autotask credentials checked and saved.")
+    elif system == "xero":
+        client_id = client_id or typer.prompt("Xero app client id")
+        client_secret = typer.prompt("Xero app client secret", hide_input=True)
+        webhook_key = typer.prompt("Xero webhook key", hide_input=True)
+        rt.secrets.update(rt.config.xero_secret_id, {"client_id": client_id, "client_secret": client_secret,
+                                                     "webhook_key": webhook_key})
+        console.print("Xero app credentials saved; now run `autoxero connect xero`.")
+    else:
+        raise fail(f"unknown system {system!r}; choose autotask or xero")
+
+
+# ----------------------------------------------------------------------------- sandbox
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+                  xero_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+                  seed: Annotated[Path | None, typer.Option(help="A fixture JSON (default: the demo)")] = None) -> None:
+    """Start moto, both simulators and a local API gateway; other commands find them until you stop it."""
+    from autoxero_cli.gateway import serve_gateway
+    from autoxero_cli.local import LocalDeployment
+    from autoxero_cli.localenv import local_aws
+    from autoxero_cli.target import forget_local, write_local
+    from sandbox.server import Sandbox, load_fixture
+
+    try:
+        fixture = load_fixture(seed) if seed else load_fixture()
+    except (FileNotFoundError, json.JSONDecodeError) as err:
+        raise fail(f"cannot read the fixture: {err}") from None
+    with local_aws() as endpoint, Sandbox.start(fixture, autotask_port=autotask_port, xero_port=xero_port) as box:
+        local = LocalDeployment.create(box, endpoint)
+        gateway = serve_gateway(local.stack, box.endpoints)
+        write_local({"aws_endpoint": endpoint, "autotask_url": box.autotask_url, "xero_url": box.xero_url,
+                     "gateway_url": gateway.url, "stack": local.stack.name,
+                     "environment": local.environment()})
+        console.print(f"Autotask sandbox: {box.autotask_url}/atservicesrest/v1.0")
+        console.print(f"Xero sandbox:     {box.xero_url}/api.xro/2.0")
+        console.print(f"AWS (moto):       {endpoint}")
+        console.print(f"API gateway:      {gateway.url}")
+        console.print("Next: `autoxero connect xero`, `autoxero sync contacts`. Ctrl-C stops.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            gateway.stop()
+            forget_local()
 
 
 def main() -> None:

@@ -187,7 +187,3 @@ def render_contact_summary(record: Record) -> Record:
     out.update({"ContactStatus": record["ContactStatus"], "Name": record["Name"], "Addresses": [], "Phones": [],
                 "ContactGroups": [], "ContactPersons": [], "HasValidationErrors": False})
     return out
-
-
-def contact_view(record: Record) -> Record:
-    return record

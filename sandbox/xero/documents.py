@@ -211,7 +211,8 @@ def build_line(ctx: WriteContext, raw: dict[str, Any], *, doc_type: str, lat: st
     if item and source.get("UnitAmount") is None and source.get("LineAmount") is None and "UnitPrice" in details:
         source["UnitAmount"] = details["UnitPrice"]
     discounts = doc_type in DISCOUNT_TYPES
-    quantity, unit, line_amount, discount_given = _amounts(source, 4 if ctx.unitdp == 4 else 2, discounts, errors)
+    unit_places = 4 if ctx.unitdp == 4 or raw.get("_stored") else 2
+    quantity, unit, line_amount, discount_given = _amounts(source, unit_places, discounts, errors)
     description = raw.get("Description")
     if description is None and item:
         description = item.get("Description" if sales else "PurchaseDescription") or item.get("Description")
@@ -249,8 +250,9 @@ def _line_as_input(line: Record) -> dict[str, Any]:
                                 "TaxType", "DiscountRate", "DiscountAmount") if k in line}
     if line.get("_TaxOverride"):
         raw["TaxAmount"] = line["TaxAmount"]
-    if "Quantity" not in line and "UnitAmount" not in line:
+    if "Quantity" not in line and "UnitAmount" not in line and line["LineAmount"] != 0:
         raw["LineAmount"] = line["LineAmount"]
+    raw["_stored"] = True  # keeps the unit amount's decimal places when re-validated
     raw["Tracking"] = [{"TrackingCategoryID": t["TrackingCategoryID"], "TrackingOptionID": t["TrackingOptionID"]}
                        for t in line.get("Tracking", [])]
     return raw

@@ -13,8 +13,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .wire import XeroError
-
 Record = dict[str, Any]
 
 # Xero's Timezone codes for the zones a demo organisation is likely to use.
@@ -147,9 +145,3 @@ class WriteContext:
     @property
     def today(self) -> date:
         return self.org.today(self.now)
-
-
-def require(record: Record | None) -> Record:
-    if record is None:
-        raise XeroError(404, "The resource you're looking for cannot be found")
-    return record

@@ -7,7 +7,6 @@ numbers may arrive as numeric strings; anything of the wrong shape fails the who
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -225,17 +224,3 @@ def read_elements(body: Any, collection: str, kind: Obj) -> list[dict[str, Any]]
     if not body:
         return []
     return [kind.read(body, "")]
-
-
-def raw_elements(body: Any, collection: str) -> list[dict[str, Any]]:
-    """The elements exactly as sent (to echo them back inside error answers)."""
-    if isinstance(body, dict):
-        wrapped = next((k for k in body if str(k).lower() == collection.lower()), None)
-        if wrapped is not None:
-            return [e for e in (body[wrapped] or []) if isinstance(e, dict)]
-        return [body] if body else []
-    return []
-
-
-def pick(record: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    return {n: record[n] for n in names if n in record}

@@ -102,26 +102,29 @@ class XeroSimulator:
     def invalid_grants(self) -> int:
         return self.auth.invalid_grants
 
-    def load_credentials(self, creds: dict[str, Any]) -> None:
-        merged = dict(DEFAULT_CREDENTIALS)
-        merged.update({k: str(v) for k, v in creds.items() if v is not None})
+    def _set_credentials(self, creds: dict[str, Any]) -> None:
+        merged = dict(self.auth.credentials)
+        merged.update({k: str(v) for k, v in creds.items() if v is not None and k in DEFAULT_CREDENTIALS})
         merged["tenant_id"] = merged["tenant_id"].lower()
+        self.auth.credentials = merged
+        if creds.get("provider_name"):
+            self.provider_name = str(creds["provider_name"])
+
+    def load_credentials(self, creds: dict[str, Any]) -> None:
+        """client_id, client_secret, webhook_key, tenant_id, tenant_name (and optionally provider_name)."""
         with self.lock:
-            self.auth.credentials = merged
-            self.provider_name = str(creds.get("provider_name", self.provider_name))
+            self._set_credentials(creds)
             self._build_orgs()
 
     def load(self, data: dict[str, Any]) -> None:
         """Load a fixture: the whole fixture (`{"xero": …, "sandbox": {"xero": creds}}`) or its "xero" section."""
-        section = data.get("xero", data) if isinstance(data, dict) else {}
-        creds = (data.get("sandbox") or {}).get("xero") if isinstance(data, dict) and "xero" in data else None
+        whole = isinstance(data, dict) and "xero" in data
+        section = data["xero"] if whole else data
+        creds = (data.get("sandbox") or {}).get("xero") if whole else None
         with self.lock:
             if creds:
-                merged = dict(DEFAULT_CREDENTIALS)
-                merged.update({k: str(v) for k, v in creds.items() if v is not None})
-                merged["tenant_id"] = merged["tenant_id"].lower()
-                self.auth.credentials = merged
-            self._fixture = copy.deepcopy(section)
+                self._set_credentials(creds)
+            self._fixture = copy.deepcopy(section or {})
             self._build_orgs()
 
     def add_tenant(self, tenant_id: str, tenant_name: str, data: dict[str, Any] | None = None) -> None:

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -20,6 +22,14 @@ from .app import create_app
 from .simulator import XeroSimulator
 
 API = "/api.xro/2.0"
+_REPO = Path(__file__).resolve().parents[2]
+SPEC_DIRS = [Path(os.environ["XERO_SPECS_DIR"])] if os.environ.get("XERO_SPECS_DIR") else []
+SPEC_DIRS += [_REPO / "specs", _REPO / "tests" / "contract" / "specs", Path("/work/shared/specs")]
+
+
+def find_spec(name: str) -> Path | None:
+    """One of Xero's OpenAPI documents (MIT): $XERO_SPECS_DIR, the repo's specs/, or the shared folder."""
+    return next((d / name for d in SPEC_DIRS if (d / name).is_file()), None)
 # 10:00 on Tuesday 3 March 2026 in Auckland: after every timestamp in the demo fixture.
 DEFAULT_START = datetime(2026, 3, 2, 21, 0, tzinfo=UTC)
 
@@ -33,18 +43,19 @@ class XeroSandbox:
         self._clients: list[httpx.Client] = []
 
     @classmethod
-    def start(cls, fixture: dict[str, Any] | None = None, *, start_at: datetime | None = DEFAULT_START,
-              **limits: int) -> XeroSandbox:
-        """Simulator + server. With `start_at` (the default) the sandbox clock is frozen at that instant;
-        with `start_at=None` it runs from the wall clock."""
+    def start(cls, fixture: dict[str, Any] | None = None, *, frozen: bool = True,
+              start_at: datetime | None = DEFAULT_START, **limits: int) -> XeroSandbox:
+        """Simulator + server on the demo fixture. By default the sandbox clock is frozen at `start_at`
+        (`start_at=None`: frozen at the current time); `frozen=False` runs it from the wall clock."""
         clock = SandboxClock()
-        if start_at is not None:
+        if frozen:
             clock.freeze()
-            clock.set(start_at)
+            if start_at is not None:
+                clock.set(start_at)
         sim = XeroSimulator(clock, **limits)
         sim.load(fixture if fixture is not None else {"xero": xero_demo(),
                                                       "sandbox": {"xero": xero_sandbox_credentials()}})
-        return cls(sim, serve_in_thread(create_app(sim)), start_at)
+        return cls(sim, serve_in_thread(create_app(sim)), start_at if frozen else None)
 
     def reset(self) -> None:
         """The fixture state again, and the clock back at `start_at`."""

@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import cmp_to_key
 from typing import Any
 
-from .wire import XeroError, query_parse
+from .wire import query_parse
 
 # Field types: "String", "Guid", "Decimal", "Boolean", "DateTime", "Int32", or a nested dict for an object.
 FieldTypes = dict[str, Any]
@@ -400,15 +400,3 @@ def compile_order(text: str, fields: FieldTypes, type_name: str) -> Callable[[li
         return sorted(views, key=cmp_to_key(compare))
 
     return sort
-
-
-def check(text: str | None, fields: FieldTypes, type_name: str) -> Node | None:
-    """Compile a where clause if one was given."""
-    if text is None:
-        return None
-    try:
-        return compile_where(text, fields, type_name)
-    except XeroError:
-        raise
-    except (ValueError, TypeError, IndexError) as exc:  # pragma: no cover - belt and braces
-        raise query_parse("Syntax error") from exc

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox.fixtures.xero_demo import demo_id
+from sandbox.fixtures.xero_demo import demo_id, xero_demo
 from sandbox.xero.testing import XeroSandbox
 
 INVOICES = "/api.xro/2.0/Invoices"
@@ -166,7 +166,6 @@ def test_control_load_replaces_the_data(xero: XeroSandbox) -> None:
         control.post("/_sandbox/reset")
         assert len(control.get("/_sandbox/state/Contacts").json()["Contacts"]) == 1
     finally:
-        from sandbox.fixtures.xero_demo import xero_demo
         xero.sim.load(xero_demo())
 
 

@@ -101,7 +101,8 @@ LINE_RULES = [
 ]
 
 
-@pytest.mark.parametrize(("breaking", "keeping", "message"), [r[1:] for r in LINE_RULES], ids=[r[0] for r in LINE_RULES])
+@pytest.mark.parametrize(("breaking", "keeping", "message"), [r[1:] for r in LINE_RULES],
+                         ids=[r[0] for r in LINE_RULES])
 def test_line_rules(api: httpx.Client, breaking: dict[str, Any], keeping: dict[str, Any], message: str) -> None:
     breaking = {k: v for k, v in breaking.items() if v is not None}
     assert message in refusal(put(api, invoice(LineItems=[breaking], Status="AUTHORISED")))
@@ -181,6 +182,9 @@ def test_unit_amounts_round_to_two_places_unless_unitdp_4(api: httpx.Client) -> 
     raw = api.get(f"{INVOICES}/{four['InvoiceID']}", params={"unitdp": 4}).text
     assert '"UnitAmount":33.3350' in raw and '"LineAmount":100.01' in raw
     assert '"UnitAmount":33.34,' in api.get(f"{INVOICES}/{four['InvoiceID']}").text
+    # an unrelated edit without unitdp does not re-round the stored unit amount
+    edited = saved(update(api, four["InvoiceID"], DueDate="2026-04-30"))
+    assert edited["LineItems"][0]["LineAmount"] == 100.01 and edited["Total"] == four["Total"]
 
 
 @pytest.mark.parametrize(("amount_type", "lines", "expected"), [

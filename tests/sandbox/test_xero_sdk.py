@@ -170,7 +170,8 @@ def test_sdk_sees_rate_limits(xero: XeroSandbox) -> None:
     api = AccountingApi(client, base_url=f"{xero.url}/api.xro/2.0")
     xero.sim.set_limits(minute=1)
     api.get_organisations(xero.tenant_id)
+    # A POST: urllib3 (under the SDK) silently retries GET and PUT 429s after sleeping Retry-After seconds.
     with pytest.raises(RateLimitException) as limited:
-        api.get_organisations(xero.tenant_id)
+        api.update_or_create_contacts(xero.tenant_id, Contacts(contacts=[Contact(name="Limited Ltd")]))
     assert limited.value.rate_limit == "minute"
     assert limited.value.headers["Retry-After"] == "60"

@@ -6,13 +6,27 @@ that the ledger already gives us.
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from aws_lambda_powertools import Logger, Metrics
 
 from autoxero.redaction import RedactingFilter
 
-logger = Logger(service="autoxero")
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is now (Lambda's, or a test runner's), not to the one at import time."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+_handler = logging.StreamHandler(_CurrentStdout())
+_handler.addFilter(RedactingFilter())
+logger = Logger(service="autoxero", logger_handler=_handler)
 logger.addFilter(RedactingFilter())
-for _handler in logger.handlers:
-    _handler.addFilter(RedactingFilter())
 
 metrics = Metrics(namespace="Autoxero", service="autoxero")

@@ -344,7 +344,7 @@ class AutotaskClient:
                 sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
                 raise AutotaskUnavailable(f"Autotask ({entity}) did not answer in time.", entity=entity,
                                           uncertain=sent) from None
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 sent = not isinstance(exc, httpx.ConnectError)
                 raise AutotaskUnavailable(f"Autotask ({entity}) could not be reached or broke off the connection "
                                           f"({type(exc).__name__}).", entity=entity, uncertain=sent) from None

@@ -1,0 +1,116 @@
+"""Every CLI command against a running local sandbox (moto server + simulators + gateway), and its errors:
+one clear line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from autoxero_cli import target as target_module
+from autoxero_cli.gateway import serve_gateway
+from autoxero_cli.local import LocalDeployment
+from autoxero_cli.localenv import local_aws
+from autoxero_cli.main import app
+from sandbox.server import Sandbox
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    state_file = tmp_path_factory.mktemp("autoxero") / "local.json"
+    saved = target_module.LOCAL_FILE
+    target_module.LOCAL_FILE = state_file
+    with local_aws() as endpoint, Sandbox.start() as box:
+        local = LocalDeployment.create(box, endpoint)
+        gateway = serve_gateway(local.stack, box.endpoints)
+        target_module.write_local({"aws_endpoint": endpoint, "autotask_url": box.autotask_url,
+                                   "xero_url": box.xero_url, "gateway_url": gateway.url,
+                                   "stack": local.stack.name, "environment": local.environment()}, state_file)
+        yield local
+        gateway.stop()
+    target_module.LOCAL_FILE = saved
+
+
+def cli(*args: str, input: str | None = None):
+    result = runner.invoke(app, list(args), input=input)
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def test_the_user_journey(served, tmp_path):
+    assert "Connected to Xero organisation 'Harbour IT Ltd'" in cli("connect", "xero").output
+    proposal = tmp_path / "settings.yaml"
+    suggested = cli("settings", "suggest", "--out", str(proposal))
+    assert suggested.exit_code == 0 and "OUTPUT2" in proposal.read_text()
+    assert cli("settings", "validate", str(proposal)).exit_code == 0
+    assert "+    mode: mapped" in cli("settings", "diff", str(proposal)).output
+    assert "version 1" in cli("settings", "push", str(proposal)).output
+    assert "mode: mapped" in cli("settings", "show").output
+
+    dry = cli("sync", "contacts", "--dry-run")
+    assert dry.exit_code == 0 and "create contact" in dry.output
+    assert served.sandbox.xero.state("Contacts") and len(served.sandbox.xero.state("Contacts")) == 6  # nothing written
+    assert cli("sync", "contacts").exit_code == 0
+    assert cli("sync", "invoices").exit_code == 0
+
+    listed = cli("attention", "list")
+    assert "need attention" in listed.output and "Pohutukawa" in listed.output
+    explained = cli("attention", "explain", "contacts", "29683502")
+    assert "What to change" in explained.output
+    retried = cli("attention", "retry", "contacts", "29683502")
+    assert "still need attention" in retried.output  # the conflict is still there, so it comes back
+    assert "resolved" in cli("attention", "resolve", "contacts", "29683503").output
+
+    status = cli("status")
+    assert "contacts" in status.output and "Harbour IT Ltd" in status.output and "calls left" in status.output
+    reconciled = cli("reconcile", "--out", str(tmp_path))
+    assert reconciled.exit_code == 0 and (tmp_path / "reconciliation.md").exists()
+    resynced = cli("resync", "invoice", "24005")
+    assert resynced.exit_code == 0 and "synced" in resynced.output
+    assert len([i for i in served.sandbox.xero.state("Invoices") if i.get("InvoiceNumber") == "INV-10005"]) == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("sync", "nope"), "unknown flow 'nope'"),
+    (("settings", "validate", "/no/such/file.yaml"), "does not exist"),
+    (("attention", "explain", "invoices", "999999"), "no attention item"),
+    (("resync", "invoice", "1"), "Autotask has no invoice 1"),
+    (("credentials", "set", "ledger"), "unknown system"),
+])
+def test_errors_are_one_clear_line(served, args, message):
+    result = cli(*args)
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_bad_settings_file_names_the_field(served, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("invoices:\n  status: PAID\n")
+    result = cli("settings", "push", str(bad))
+    assert result.exit_code == 1 and "invoices.status" in result.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("invoices: [unclosed\n")
+    assert "not valid YAML" in cli("settings", "validate", str(broken)).output
+
+
+def test_autotask_credentials_are_checked_before_saving(served):
+    wrong = cli("credentials", "set", "autotask", "--username", "api@harbourit.example",
+                "--integration-code", "AUTOXERO-SANDBOX", input="wrong-secret\n\n")
+    assert wrong.exit_code == 1 and "refused" in wrong.output and "wrong-secret" not in wrong.output
+    right = cli("credentials", "set", "autotask", "--username", "api@harbourit.example",
+                "--integration-code", "AUTOXERO-SANDBOX", input="sandbox-autotask-secret\n\n")
+    assert right.exit_code == 0 and "checked and saved" in right.output
+
+
+def test_no_sandbox_and_no_stack_are_clear(tmp_path, monkeypatch):
+    monkeypatch.setattr(target_module, "LOCAL_FILE", tmp_path / "missing.json")
+    result = cli("status")
+    assert result.exit_code == 1 and "sandbox is not running" in result.output
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    import moto
+
+    with moto.mock_aws():
+        missing = cli("status", "--stack", "acme-prod")
+    assert missing.exit_code == 1 and "stack 'acme-prod' was not found" in missing.output
