@@ -50,14 +50,20 @@ def xero(server: XeroSandbox, monkeypatch: pytest.MonkeyPatch) -> XeroSandbox:
     return server
 
 
+def _configuration() -> Configuration:
+    # xero-python's Configuration is a process-wide "first one wins" default: Configuration(oauth2_token=…)
+    # returns a copy of the first instance ever made, ignoring its arguments. Set the token on the copy.
+    configuration = Configuration()
+    configuration.oauth2_token = OAuth2Token(client_id=CREDS["client_id"], client_secret=CREDS["client_secret"])
+    return configuration
+
+
 def _client(xero: XeroSandbox, *, expires_at: float | None = None) -> tuple[ApiClient, dict[str, Any]]:
     issued = xero.token()
     store: dict[str, Any] = {"token": dict(issued, scope=issued["scope"].split(),
                                            expires_at=expires_at or time.time() + 1800)}
-    client = ApiClient(
-        Configuration(oauth2_token=OAuth2Token(client_id=CREDS["client_id"], client_secret=CREDS["client_secret"])),
-        pool_threads=1, oauth2_token_getter=lambda: store["token"],
-        oauth2_token_saver=lambda token: store.update(token=token))
+    client = ApiClient(_configuration(), pool_threads=1, oauth2_token_getter=lambda: store["token"],
+                       oauth2_token_saver=lambda token: store.update(token=token))
     return client, store
 
 
@@ -81,9 +87,8 @@ def test_identity_api_get_connections(xero: XeroSandbox) -> None:
 
 
 def test_client_credentials_through_the_sdk(xero: XeroSandbox) -> None:
-    client = ApiClient(Configuration(oauth2_token=OAuth2Token(client_id=CREDS["client_id"],
-                                                              client_secret=CREDS["client_secret"])),
-                       pool_threads=1, oauth2_token_getter=lambda: {}, oauth2_token_saver=lambda token: None)
+    client = ApiClient(_configuration(), pool_threads=1, oauth2_token_getter=lambda: {},
+                       oauth2_token_saver=lambda token: None)
     token = client.get_client_credentials_token()
     assert "refresh_token" not in token
 
