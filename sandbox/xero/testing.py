@@ -24,7 +24,7 @@ from .simulator import XeroSimulator
 API = "/api.xro/2.0"
 _REPO = Path(__file__).resolve().parents[2]
 SPEC_DIRS = [Path(os.environ["XERO_SPECS_DIR"])] if os.environ.get("XERO_SPECS_DIR") else []
-SPEC_DIRS += [_REPO / "specs", _REPO / "tests" / "contract" / "specs", Path("/work/shared/specs")]
+SPEC_DIRS += [_REPO / "tests" / "contract" / "specs", _REPO.parent / "shared" / "specs"]
 
 
 def find_spec(name: str) -> Path | None:

@@ -12,7 +12,7 @@ from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
 from autoxero_cli.invoke import invoke
-from tests.flows.builders import EXEMPT, MANAGED, NO_EXTERNAL, STANDARD, SUPPORT, Tenant
+from sandbox.fixtures.builder import EXEMPT, MANAGED, NO_EXTERNAL, STANDARD, SUPPORT, Tenant
 
 
 def run(runtime, flow, body):

@@ -15,7 +15,7 @@ from autoxero.sync.payments import run_payments
 from autoxero.sync.purchase_orders import run_purchase_orders
 from autoxero_cli.gateway import serve_gateway
 from autoxero_cli.invoke import invoke
-from tests.flows.builders import STANDARD, SUPPORT, Tenant
+from sandbox.fixtures.builder import STANDARD, SUPPORT, Tenant
 from tests.flows.test_invoice_rules import attention, run, settle, xero
 
 VENDOR = 900

@@ -476,3 +476,20 @@ def test_purchase_orders(api: httpx.Client) -> None:
     listed = api.get(orders, params={"Status": "AUTHORISED"}).json()["PurchaseOrders"]
     assert [o["PurchaseOrderNumber"] for o in listed] == ["PO-0001"]
     assert len(listed[0]["LineItems"]) == 1
+
+
+# ---------------------------------------------------------------------------------------------- items
+
+
+def test_items_code_is_unique_and_prices_follow_unitdp(api: httpx.Client) -> None:
+    items = "/api.xro/2.0/Items"
+    duplicate = api.put(items, json={"Items": [{"Code": "HW-LAP-14", "Name": "Another laptop"}]})
+    assert refusal(duplicate) == ["Price List Item with Code 'HW-LAP-14' already exists"]
+    updated = saved(api.post(items, params={"unitdp": 4}, json={"Items": [
+        {"Code": "HW-LAP-14", "SalesDetails": {"UnitPrice": 1999.955, "AccountCode": "220"}}]}), "Items")
+    assert updated["ItemID"] == demo_id("item", "HW-LAP-14")
+    assert api.get(f"{items}/HW-LAP-14").json()["Items"][0]["SalesDetails"]["UnitPrice"] == 1999.96
+    assert '"UnitPrice":1999.9550' in api.get(f"{items}/HW-LAP-14", params={"unitdp": 4}).text
+    assert refusal(api.put(items, json={"Items": [{"Name": "No code"}]})) == ["Item code cannot be empty."]
+    bad_account = api.put(items, json={"Items": [{"Code": "NEW-1", "SalesDetails": {"AccountCode": "999"}}]})
+    assert refusal(bad_account) == ["Account code '999' is not a valid code for this document."]

@@ -117,7 +117,10 @@ class XeroClient:
                  sleep: Callable[[float], None] = time.sleep, timeout: tuple[float, float] = (5.0, 30.0),
                  max_retries: int = 4, max_wait_seconds: float = 180.0, minute_reserve: int = 3,
                  low_headroom_pause: float = 15.0, rng: random.Random | None = None) -> None:
-        configuration = Configuration(oauth2_token=OAuth2Token())  # no client secret: the SDK never refreshes
+        configuration = Configuration()
+        # Configuration() hands out copies of the first instance made in a process, sharing its token object
+        # (xero-python 15.2.0): give each client its own. No client secret: the SDK never refreshes by itself.
+        configuration.oauth2_token = OAuth2Token()
         self._api_client = ApiClient(configuration, pool_threads=1, oauth2_token_getter=token_getter,
                                      oauth2_token_saver=lambda token: None)
         self._api_client.rest_client.pool_manager = _NoRetryPoolManager(

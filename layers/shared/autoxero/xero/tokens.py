@@ -113,8 +113,9 @@ class TokenManager:
         if not client_id or not client_secret:
             raise XeroNotConnected("the Xero app's client id and secret are not set: run "
                                    "`autoxero credentials set xero`")
-        api = TokenApi(ApiClient(Configuration(oauth2_token=OAuth2Token(client_id=client_id))),
-                       client_id, client_secret)
+        configuration = Configuration()
+        configuration.oauth2_token = OAuth2Token(client_id=client_id)  # not the process-wide shared one
+        api = TokenApi(ApiClient(configuration), client_id, client_secret)
         api.refresh_token_url = self._token_url
         api.client_credentials_token_url = self._token_url
         try:

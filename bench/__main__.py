@@ -1,0 +1,50 @@
+"""`make bench`: every benchmark, printed as one table. Figures, not assertions."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import autotask_reads, coldstart, flows
+
+
+def main() -> int:
+    console = Console(width=160)
+    table = Table(title="autoxero benchmarks (sandbox; Xero limits enforced: 60/min, 5 in flight)")
+    for column in ("scenario", "records", "Xero calls", "Xero min", "x min", "naive Xero", "naive / ours",
+                   "Autotask calls", "Autotask min", "naive Autotask", "note"):
+        table.add_column(column, justify="left" if column in ("scenario", "note") else "right")
+    rows = []
+    for scenario in (flows.invoices_benchmark, flows.incremental_benchmark, flows.payments_benchmark,
+                     flows.purchase_orders_benchmark):
+        produced, seconds = flows.timed(scenario)
+        rows += produced
+        console.log(f"{scenario.__name__}: {seconds:.1f} s")
+    for row in rows:
+        ratio = f"{row.xero_calls / row.xero_minimum:.2f}" if row.xero_minimum else "-"
+        naive_ratio = f"{row.naive_xero / row.xero_calls:.0f}x" if row.naive_xero and row.xero_calls else "-"
+        table.add_row(row.name, f"{row.records:,}", str(row.xero_calls), str(row.xero_minimum), ratio,
+                      str(row.naive_xero or "-"), naive_ratio, str(row.autotask_calls), str(row.autotask_minimum),
+                      str(row.naive_autotask or "-"), row.note)
+    reads = autotask_reads.run(5000)
+    for read in reads["reads"]:
+        table.add_row(f"Autotask read: {read['read']}", f"{read['records']:,}", "", "", "", "", "",
+                      str(read["calls"]), str(reads["minimum_calls"]), "", "500 records a page")
+    console.print(table)
+    cold = coldstart.measure()
+    if "error" in cold:
+        console.print(f"cold start: {cold['error']}")
+    else:
+        starts = Table(title=f"cold start from the built layer ({cold['layer_mb_unzipped_arm64']} MB unzipped, arm64)")
+        for column in ("function", "import + init (ms, median of 5)", "goal (ms)"):
+            starts.add_column(column)
+        for name, (ms, goal) in cold["handlers"].items():  # type: ignore[union-attr]
+            starts.add_row(name, f"{ms:.0f}", str(goal))
+        console.print(starts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Cold start: import and init time of each handler from the built layer (compiled bytecode, no
+__pycache__ writes), in a fresh interpreter each, median of several runs; and the layer's size."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / ".aws-sam" / "build"
+LAYER = ROOT / ".aws-sam" / "host-layer" / "python"
+ARM_LAYER = BUILD / "SharedLayer" / "python"
+HANDLERS = {"SyncContactsFunction": "sync", "SyncInvoicesFunction": "sync", "SyncPurchaseOrdersFunction": "sync",
+            "SyncPaymentsFunction": "sync", "XeroWebhookFunction": "webhook", "AutotaskWebhookFunction": "webhook",
+            "XeroConnectFunction": "connect"}
+GOALS_MS = {"sync": 500, "webhook": 250, "connect": 500}
+
+
+def size_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1_000_000
+
+
+def init_ms(function: str, runs: int = 5) -> float:
+    program = ("import sys, time\n"
+               f"sys.path.append({sysconfig.get_paths()['purelib']!r})\n"
+               "t = time.perf_counter()\n"
+               "import app\n"
+               "print((time.perf_counter() - t) * 1000)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BUILD / function), str(LAYER)]),
+           "PYTHONDONTWRITEBYTECODE": "1", "AWS_LAMBDA_FUNCTION_NAME": function, "AWS_DEFAULT_REGION": "us-east-1",
+           "AUTOXERO_TABLE": "t", "AUTOXERO_XERO_SECRET": "x", "AUTOXERO_AUTOTASK_SECRET": "a",
+           "POWERTOOLS_SERVICE_NAME": "autoxero"}
+    samples = []
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-S", "-c", program], env=env, capture_output=True, text=True,  # noqa: S603
+                              check=True, timeout=60)
+        samples.append(float(done.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def measure() -> dict[str, object]:
+    if not LAYER.exists() or not BUILD.exists():
+        return {"error": "no build: run `make build` first"}
+    return {"layer_mb_unzipped_arm64": round(size_mb(ARM_LAYER), 1) if ARM_LAYER.exists() else None,
+            "handlers": {name: (round(init_ms(name), 1), GOALS_MS[kind]) for name, kind in HANDLERS.items()}}

@@ -1,0 +1,191 @@
+"""Benchmarks of the flows against the sandbox: API calls per 1,000 records, against the theoretical
+minimum and against a naive one-call-per-record integration run on the same data.
+
+Waits (Xero's Retry-After, low headroom) advance the sandbox clock instead of sleeping, so the enforced
+limits (60 calls a minute, 5 in flight) cost no wall time; elapsed sandbox time is reported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import moto
+
+from autoxero.autotask.limiter import LocalLimiter
+from autoxero.sync.build import build_run, execute_run
+from autoxero.sync.contacts import run_contacts
+from autoxero.sync.invoices import run_invoices
+from autoxero.sync.payments import handle_events
+from autoxero.sync.purchase_orders import run_purchase_orders
+from autoxero_cli.local import LocalDeployment
+from sandbox.fixtures.builder import STANDARD, SUPPORT, Tenant
+from sandbox.server import Sandbox
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+
+
+@dataclass
+class Row:
+    name: str
+    records: int
+    xero_calls: int
+    autotask_calls: int
+    xero_minimum: int
+    autotask_minimum: int
+    naive_xero: int | None = None
+    naive_autotask: int | None = None
+    sandbox_seconds: float | None = None
+    note: str = ""
+
+
+def tenant(invoices: int, companies: int = 100, lines: int = 10, history: int = 0) -> Tenant:
+    """`companies` customers, `invoices` new invoices of `lines` lines, `history` already exported."""
+    data = Tenant()
+    for c in range(companies):
+        data.company(100_000 + c, f"Bench Customer {c:04d} Ltd")
+    for i in range(invoices + history):
+        data.invoice(200_000 + i, 100_000 + i % companies, f"B-{i:06d}",
+                     [(1 + (n % 3), 10 + n, STANDARD, SUPPORT) for n in range(lines)],
+                     **({"webServiceDate": "2026-10-01T00:00:00Z"} if i < history else {}))
+    return data
+
+
+class Bench:
+    """One sandbox + moto + deployment for a scenario."""
+
+    def __init__(self, data: Tenant, settings: dict[str, Any] | None = None) -> None:
+        self.mock = moto.mock_aws()
+        self.mock.start()
+        self.sandbox = Sandbox.start(data.data)
+        advance: Callable[[float], None] = self.sandbox.clock.advance
+        self.local = LocalDeployment.create(self.sandbox, None, options={
+            "autotask": {"limiter": LocalLimiter(), "sleep": advance}, "xero": {"sleep": advance}})
+        self.local.connect_xero_directly()
+        self.rt = self.local.runtime()
+        if settings:
+            from autoxero.settings import SyncSettings
+
+            self.rt.state.settings.save(SyncSettings.model_validate(settings), 0)
+            self.rt = self.local.runtime()
+
+    def run(self, flow: str, body: Callable[[Any], None]) -> dict[str, Any]:
+        return execute_run(self.rt, build_run(self.rt, flow, None, False), body)
+
+    def close(self) -> None:
+        self.sandbox.stop()
+        self.mock.stop()
+
+
+def invoices_benchmark(count: int = 1000) -> list[Row]:
+    bench = Bench(tenant(count))
+    try:
+        started = bench.sandbox.clock.time()
+        contacts = bench.run("contacts", run_contacts)
+        invoices = bench.run("invoices", run_invoices)
+        elapsed = bench.sandbox.clock.time() - started
+        rows = [Row("contacts: 100 new companies", 100, contacts["xero_calls"], contacts["autotask_calls"],
+                    math.ceil(100 / 50), 2, naive_xero=200, naive_autotask=200,
+                    note="naive: a name lookup and a create per company; a read of company and contacts"),
+                Row(f"invoices: {count} new x 10 lines", count, invoices["xero_calls"], invoices["autotask_calls"],
+                    math.ceil(count / 50), math.ceil(count / 500) + math.ceil(count * 10 / 500) + count,
+                    sandbox_seconds=elapsed,
+                    note=f"Autotask minimum counts one PATCH per invoice (webServiceDate): {count} of them")]
+        naive = naive_invoices(bench, count)
+        rows[1].naive_xero, rows[1].naive_autotask = naive
+        return rows
+    finally:
+        bench.close()
+
+
+def naive_invoices(bench: Bench, count: int) -> tuple[int, int]:
+    """A one-call-per-record integration on the same data: per invoice, read its lines, look its contact
+    up by name, create it alone. Counted on a fresh copy of the Xero side so it creates for real."""
+    from autoxero.autotask import models as at
+    from autoxero.autotask.query import Query, eq
+    from autoxero.xero.client import quote_where
+
+    autotask = bench.rt.autotask_client()
+    xero = bench.rt.xero_client()
+    invoices = list(autotask.query_models("Invoices", at.Invoice, Query([eq("isVoided", False)])))[:count]
+    before_x, before_a = sum(xero.calls.values()), autotask.total_calls
+    for invoice in invoices:
+        items = list(autotask.query_models("BillingItems", at.BillingItem, Query([eq("invoiceID", invoice.id)])))
+        company = at.Company.model_validate(autotask.get("Companies", invoice.companyID))
+        [contact] = list(xero.contacts(where=f"Name=={quote_where(company.companyName)}"))[:1] or [None]
+        xero.create_invoices([{"Type": "ACCREC", "InvoiceNumber": f"N-{invoice.invoiceNumber}",
+                               "Contact": {"ContactID": contact.ContactID if contact else None},
+                               "LineItems": [{"Description": "x", "Quantity": i.quantity, "UnitAmount": i.rate,
+                                              "AccountCode": "200"} for i in items]}])
+        autotask.patch("Invoices", {"id": invoice.id, "webServiceDate": "2026-11-26T00:00:00Z"})
+    return sum(xero.calls.values()) - before_x, autotask.total_calls - before_a
+
+
+def incremental_benchmark() -> list[Row]:
+    rows = []
+    for history in (1000, 10_000):
+        bench = Bench(tenant(0, companies=100, lines=1, history=history))
+        try:
+            bench.run("contacts", run_contacts)
+            quiet = bench.run("invoices", run_invoices)
+            rows.append(Row(f"invoices: nothing new, {history:,} exported", 0, quiet["xero_calls"],
+                            quiet["autotask_calls"], 0, 1))
+        finally:
+            bench.close()
+    return rows
+
+
+def payments_benchmark(events: int = 1000) -> list[Row]:
+    data = tenant(events, companies=50, lines=1)
+    bench = Bench(data, {"invoices": {"status": "AUTHORISED"}})
+    try:
+        bench.run("contacts", run_contacts)
+        bench.run("invoices", run_invoices)
+        ids = [e.xero_id for e in bench.rt.state.ids.get_many("invoice", range(200_000, 200_000 + events)).values()]
+        messages = [{"source": "xero", "category": "INVOICE", "resource_id": x, "event_type": "UPDATE",
+                     "event_date": "2026-11-26T00:00:00", "tenant_id": bench.sandbox.xero.tenant_id} for x in ids]
+        xero_calls = autotask_calls = 0
+        for start in range(0, len(messages), 50):  # the queue hands SyncPayments batches of up to 50
+            summary = bench.run("payments", lambda run, chunk=messages[start:start + 50]: handle_events(run, chunk))
+            xero_calls += summary["xero_calls"]
+            autotask_calls += summary["autotask_calls"]
+        return [Row(f"payments: {events} webhook events", events, xero_calls, autotask_calls,
+                    math.ceil(events / 50), math.ceil(events / 500), naive_xero=events, naive_autotask=2 * events,
+                    note="naive: fetch each invoice, then read and patch each Autotask invoice")]
+    finally:
+        bench.close()
+
+
+def purchase_orders_benchmark(count: int = 1000) -> list[Row]:
+    import datetime as dt
+
+    data = Tenant().company(90_000, "Bench Vendor Ltd", companyType=7)
+    recent = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for i in range(count):
+        data.at["PurchaseOrders"].append({"id": 300_000 + i, "vendorID": 90_000, "status": 2,
+                                          "purchaseOrderNumber": f"PO-{i:05d}", "createDateTime": recent,
+                                          "submitDateTime": recent, "freight": 10})
+        data.at["PurchaseOrderItems"].append({"id": 400_000 + i, "orderID": 300_000 + i, "quantity": 2,
+                                              "unitCost": 12.5, "memo": "Cable"})
+    bench = Bench(data)
+    try:
+        summary = bench.run("purchase_orders", run_purchase_orders)
+        return [Row(f"purchase orders: {count} new", count, summary["xero_calls"], summary["autotask_calls"],
+                    math.ceil(count / 50), 2 * math.ceil(count / 500), naive_xero=2 * count,
+                    naive_autotask=2 * count)]
+    finally:
+        bench.close()
+
+
+def timed(function: Callable[[], list[Row]]) -> tuple[list[Row], float]:
+    started = time.perf_counter()
+    rows = function()
+    return rows, time.perf_counter() - started
