@@ -238,17 +238,17 @@ def test_crash_between_xeros_answer_and_the_state_write_leaves_one_invoice(local
     tenant = Tenant().company(50, "Oscar Ltd").invoice(5000, 50, "X-1", [(1, 10, STANDARD, SUPPORT)])
     rt = settle(local, tenant)
     run(rt, "contacts", run_contacts)
-    original = IdMap.record
+    original = IdMap.record_many
 
     def crash(self, kind, *args, **kwargs):
         if kind == "invoice":
             raise StateError("injected crash after Xero answered")
         return original(self, kind, *args, **kwargs)
 
-    monkeypatch.setattr(IdMap, "record", crash)
+    monkeypatch.setattr(IdMap, "record_many", crash)
     with pytest.raises(StateError):
         run(rt, "invoices", run_invoices)
-    monkeypatch.setattr(IdMap, "record", original)
+    monkeypatch.setattr(IdMap, "record_many", original)
     assert rt.state.ids.get("invoice", 5000).status == "pending"
     summary = run(rt, "invoices", run_invoices)
     assert summary.get("recovered") == 1 and summary.get("created", 0) == 0

@@ -90,7 +90,12 @@ class IdMap:
     def record(self, kind: str, autotask_id: str | int, *, xero_id: str, identity: str, content_hash: str,
                status: Status = "synced", xero_number: str | None = None,
                extra: dict[str, Any] | None = None) -> MapEntry:
-        """Store the outcome in both directions in one transaction."""
+        """Store the outcome in both directions: the reverse entry first, then the forward one.
+
+        Two writes, not a transaction: the forward entry is the truth and is written last, so a crash in
+        between leaves it pending and the next run looks Xero up and records again (the reverse entry is
+        derived and rewriting it is harmless). Transactions would cost twice the capacity for no gain.
+        """
         item: dict[str, Any] = {
             **map_key(kind, autotask_id), "kind": kind, "autotask_id": str(autotask_id), "status": status,
             "identity": identity, "content_hash": content_hash, "xero_id": xero_id,
@@ -100,12 +105,37 @@ class IdMap:
             item["xero_number"] = xero_number
         if extra:
             item["extra"] = extra
-        reverse = {**reverse_map_key(kind, xero_id), "kind": kind, "autotask_id": str(autotask_id)}
-        self._t.table.meta.client.transact_write_items(TransactItems=[
-            {"Put": {"TableName": self._t.name, "Item": (item)}},
-            {"Put": {"TableName": self._t.name, "Item": (reverse)}},
-        ])
+        self._t.table.put_item(Item={**reverse_map_key(kind, xero_id), "kind": kind,
+                                     "autotask_id": str(autotask_id)})
+        self._t.table.put_item(Item=item)
         return MapEntry.from_item(item)
+
+    def mark_pending_many(self, kind: str, entries: list[tuple[str | int, str, str]]) -> None:
+        """Write-ahead for a whole batch: (autotask id, identity, content hash), 25 per BatchWriteItem."""
+        now = int(self._t.now())
+        with self._t.table.batch_writer() as batch:
+            for autotask_id, identity, content_hash in entries:
+                batch.put_item(Item={**map_key(kind, autotask_id), "kind": kind, "autotask_id": str(autotask_id),
+                                     "status": "pending", "identity": identity, "content_hash": content_hash,
+                                     "updated_at": now})
+
+    def record_many(self, kind: str, outcomes: list[dict[str, Any]]) -> None:
+        """`record` for a batch: every reverse entry first, then every forward entry (the truth) last.
+
+        Each outcome has autotask_id, xero_id, identity, content_hash and optionally xero_number, extra.
+        """
+        now = int(self._t.now())
+        with self._t.table.batch_writer() as batch:
+            for o in outcomes:
+                batch.put_item(Item={**reverse_map_key(kind, o["xero_id"]), "kind": kind,
+                                     "autotask_id": str(o["autotask_id"])})
+        with self._t.table.batch_writer() as batch:
+            for o in outcomes:
+                item = {**map_key(kind, o["autotask_id"]), "kind": kind, "autotask_id": str(o["autotask_id"]),
+                        "status": "synced", "identity": o["identity"], "content_hash": o["content_hash"],
+                        "xero_id": o["xero_id"], "updated_at": now}
+                item.update({k: o[k] for k in ("xero_number", "extra") if o.get(k)})
+                batch.put_item(Item=item)
 
     def set_status(self, kind: str, autotask_id: str | int, status: Status) -> None:
         self._t.table.update_item(

@@ -34,19 +34,27 @@ class Ledger:
         self._retention_seconds = retention_days * 86400
         self._seq = 0
 
-    def append(self, flow: str, record_id: str | int, action: str, outcome: str,
-               detail: dict[str, Any] | None = None) -> None:
+    def _item(self, flow: str, record_id: str | int, action: str, outcome: str,
+              detail: dict[str, Any] | None) -> dict[str, Any]:
         now = self._t.now()
         self._seq += 1
         at = datetime.fromtimestamp(now, UTC).isoformat(timespec="microseconds")
         text = json.dumps(redact_value(detail or {}), default=str, sort_keys=True)
         if len(text) > _MAX_DETAIL_CHARS:
             text = text[:_MAX_DETAIL_CHARS] + '..."}'
-        self._t.table.put_item(Item={
-            "pk": ledger_pk(flow, record_id), "sk": f"{at}#{self._seq:06d}", "flow": flow,
-            "record_id": str(record_id), "at": at, "action": action, "outcome": outcome,
-            "detail": text, "ttl": int(now + self._retention_seconds),
-        })
+        return {"pk": ledger_pk(flow, record_id), "sk": f"{at}#{self._seq:06d}", "flow": flow,
+                "record_id": str(record_id), "at": at, "action": action, "outcome": outcome,
+                "detail": text, "ttl": int(now + self._retention_seconds)}
+
+    def append(self, flow: str, record_id: str | int, action: str, outcome: str,
+               detail: dict[str, Any] | None = None) -> None:
+        self._t.table.put_item(Item=self._item(flow, record_id, action, outcome, detail))
+
+    def append_many(self, entries: list[tuple[str, str | int, str, str, dict[str, Any] | None]]) -> None:
+        """(flow, record id, action, outcome, detail) entries, 25 per BatchWriteItem."""
+        with self._t.table.batch_writer() as batch:
+            for flow, record_id, action, outcome, detail in entries:
+                batch.put_item(Item=self._item(flow, record_id, action, outcome, detail))
 
     def history(self, flow: str, record_id: str | int) -> list[LedgerEntry]:
         answer = self._t.table.query(KeyConditionExpression=Key("pk").eq(ledger_pk(flow, record_id)))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autoxero.autotask import models as at
+from autoxero.autotask.errors import AutotaskValidationError
 from autoxero.autotask.query import Query, eq, gt, gte, not_exist
 from autoxero.mapping.common import Problem, Unmappable
 from autoxero.mapping.invoices import DocumentPlan, document_number, map_invoice, readiness
@@ -197,8 +198,7 @@ def _create(run: FlowRun, plans: list[tuple[at.Invoice, DocumentPlan]]) -> list[
     if not plans:
         return []
     _create_missing_items(run, plans)
-    for invoice, plan in plans:
-        run.state.ids.mark_pending(KIND, invoice.id, plan.number, plan.content_hash)
+    run.state.ids.mark_pending_many(KIND, [(i.id, p.number, p.content_hash) for i, p in plans])
     synced: list[Synced] = []
     groups: list[tuple[list[tuple[at.Invoice, DocumentPlan]], Callable[[list[dict[str, Any]]], Any], str, str]] = [
         ([(i, p) for i, p in plans if p.kind == "invoice"], run.xero.create_invoices, "InvoiceID", "InvoiceNumber"),
@@ -209,22 +209,27 @@ def _create(run: FlowRun, plans: list[tuple[at.Invoice, DocumentPlan]]) -> list[
         if not group:
             continue
         outcomes: list[WriteOutcome[Any]] = send([p.payload for _, p in group])
+        recorded: list[dict[str, Any]] = []
+        ledger: list[tuple[str, str | int, str, str, dict[str, Any] | None]] = []
         for (invoice, plan), outcome in zip(group, outcomes, strict=True):
             record = outcome.record
             xero_id = getattr(record, id_field, None) if record is not None else None
             if outcome.ok and xero_id:
                 number = getattr(record, number_field, None)
-                run.state.ids.record(KIND, invoice.id, xero_id=xero_id, identity=plan.number,
-                                     content_hash=plan.content_hash, xero_number=number,
-                                     extra={"document": plan.kind})
-                run.state.ledger.append(FLOW, invoice.id, f"create {plan.kind}", "ok", {
+                recorded.append({"autotask_id": invoice.id, "xero_id": xero_id, "identity": plan.number,
+                                 "content_hash": plan.content_hash, "xero_number": number,
+                                 "extra": {"document": plan.kind}})
+                ledger.append((FLOW, invoice.id, f"create {plan.kind}", "ok", {
                     "xero_id": xero_id, "number": number, "total": str(plan.expected_total),
-                    "rounding": str(plan.rounding)})
-                run.counts["created"] += 1
-                run.resolved(invoice.id)
+                    "rounding": str(plan.rounding)}))
                 synced.append(Synced(invoice, xero_id, number))
             else:
                 _rejected(run, invoice, plan, outcome.errors)
+        run.state.ids.record_many(KIND, recorded)
+        run.state.ledger.append_many(ledger)
+        run.counts["created"] += len(recorded)
+        for entry in recorded:
+            run.resolved(entry["autotask_id"])
     return synced
 
 
@@ -255,6 +260,7 @@ def _stamp(run: FlowRun, synced: list[Synced]) -> None:
     """Mark the Autotask invoices exported (webServiceDate), and write Xero's number back when Xero numbers."""
     settings = run.settings.invoices
     stamp = run.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ledger: list[tuple[str, str | int, str, str, dict[str, Any] | None]] = []
     for done in synced:
         body: dict[str, Any] = {"id": done.invoice.id}
         if settings.stamp_web_service_date:
@@ -262,8 +268,16 @@ def _stamp(run: FlowRun, synced: list[Synced]) -> None:
         if settings.numbering is Numbering.XERO and done.xero_number and done.xero_number != done.invoice.invoiceNumber:
             body["invoiceNumber"] = done.xero_number[:100]
         if len(body) > 1:
-            run.autotask.patch("Invoices", body)
-            run.state.ledger.append(FLOW, done.invoice.id, "stamp autotask", "ok", body)
+            try:
+                run.autotask.patch("Invoices", body)
+            except AutotaskValidationError as err:  # one refused stamp never stops the others
+                run.problem(done.invoice.id, Problem(
+                    "stamp_failed", f"Invoice {done.invoice.invoiceNumber} is in Xero, but Autotask refused to "
+                    f"mark it exported ({err}).", "Check the API user's permission to edit invoices; autoxero "
+                    "tries again on every run and never sends the invoice to Xero twice."))
+                continue
+            ledger.append((FLOW, done.invoice.id, "stamp autotask", "ok", body))
+    run.state.ledger.append_many(ledger)
 
 
 # ----------------------------------------------------------------------------- voids

@@ -60,6 +60,9 @@ class FlowRun:
             self.plans.append({"record": str(record_id), "label": label, "action": "attention",
                                "detail": problem.message})
             return
+        known = self.cache.get(f"attention:{flow}")
+        if known is not None:
+            known.add(str(record_id))
         existing = self.state.attention.get(flow, record_id)
         self.state.attention.raise_(flow, record_id, code=problem.code, message=problem.message,
                                     fix=problem.fix, label=label, context=problem.context)
@@ -68,7 +71,13 @@ class FlowRun:
             self.new_attention.append(problem.message)
 
     def resolved(self, record_id: str | int, *, flow: str | None = None) -> None:
-        if not self.dry_run and self.state.attention.clear(flow or self.flow, record_id):
+        """Clear the record's attention item, if it has one (known from one query per flow per run)."""
+        flow = flow or self.flow
+        key = f"attention:{flow}"
+        if key not in self.cache:
+            self.cache[key] = {item.record_id for item in self.state.attention.list(flow)}
+        if not self.dry_run and str(record_id) in self.cache[key] and self.state.attention.clear(flow, record_id):
+            self.cache[key].discard(str(record_id))
             self.counts["resolved"] += 1
 
     def plan(self, record_id: str | int, action: str, label: str, detail: Any = None) -> None:
