@@ -25,10 +25,12 @@ class LocalDeployment:
 
     @classmethod
     def create(cls, sandbox: Sandbox, endpoint_url: str | None = None, name: str = LOCAL_STACK_NAME,
-               **options: Any) -> LocalDeployment:
+               options: dict[str, Any] | None = None) -> LocalDeployment:
+        """`options`: {"xero": {...}, "autotask": {...}, "run": {...}} keyword arguments for the clients
+        and runs (e.g. a `sleep` that advances the sandbox clock)."""
         stack = LocalStack(name, endpoint_url, stack_parameters()).create()
         seed_secrets(stack, sandbox_credentials())
-        return cls(sandbox, stack, options)
+        return cls(sandbox, stack, dict(options or {}))
 
     def environment(self, logical_id: str = "SyncInvoicesFunction") -> dict[str, str]:
         return self.stack.environment(logical_id, self.sandbox.endpoints)
