@@ -104,6 +104,18 @@ class TestTokens:
         stored = store.read(stack.physical["XeroSecret"], fresh=True)["token_set"]
         assert stored["expires_at"] > time.time() + 1700
 
+    def test_a_token_xero_calls_expired_is_renewed_once(self, fresh, stack, store, state):
+        seed(stack, store, fresh)  # valid for 30 minutes by our clock
+        tokens = manager(stack, store, state, fresh)
+        api = XeroClient(tokens.sdk_token, fresh.tenant_id, api_url=f"{fresh.url}/api.xro/2.0",
+                         identity_url=fresh.url, on_unauthorized=tokens.rejected)
+        fresh.sim.clock.advance(31 * 60)  # but Xero's clock says it has expired
+        try:
+            assert api.organisation().Name == "Harbour IT Ltd"
+        finally:
+            fresh.sim.clock.advance(-31 * 60)
+        assert tokens.refreshes == 1 and api.calls["get_organisations"] == 2
+
     def test_extra_keys_in_the_stored_token_set_do_not_break_refresh(self, fresh, stack, store, state):
         seed(stack, store, fresh, expires_in=10, extra={"saved_by": "autoxero", "note": "extra"})
         tokens = manager(stack, store, state, fresh)

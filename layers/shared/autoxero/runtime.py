@@ -73,7 +73,8 @@ class Runtime:
 
         tokens = self.xero_tokens
         return XeroClient(tokens.sdk_token, tokens.tenant_id(), api_url=self.config.xero_api_url,
-                          identity_url=self.config.xero_identity_url, **{**self.xero_options, **options})
+                          identity_url=self.config.xero_identity_url, on_unauthorized=tokens.rejected,
+                          **{**self.xero_options, **options})
 
     def autotask_client(self, **options: Any) -> AutotaskClient:
         from autoxero.autotask.client import AutotaskClient, DynamoZoneCache

@@ -116,7 +116,8 @@ class XeroClient:
     def __init__(self, token_getter: TokenGetter, tenant_id: str | None, *, api_url: str, identity_url: str,
                  sleep: Callable[[float], None] = time.sleep, timeout: tuple[float, float] = (5.0, 30.0),
                  max_retries: int = 4, max_wait_seconds: float = 180.0, minute_reserve: int = 3,
-                 low_headroom_pause: float = 15.0, rng: random.Random | None = None) -> None:
+                 low_headroom_pause: float = 15.0, rng: random.Random | None = None,
+                 on_unauthorized: Callable[[str], None] | None = None) -> None:
         configuration = Configuration()
         # Configuration() hands out copies of the first instance made in a process, sharing its token object
         # (xero-python 15.2.0): give each client its own. No client secret: the SDK never refreshes by itself.
@@ -135,6 +136,8 @@ class XeroClient:
         self._minute_reserve = minute_reserve
         self._low_headroom_pause = low_headroom_pause
         self._rng = rng or random.Random()
+        self._on_unauthorized = on_unauthorized
+        self._token_getter = token_getter
         self.headroom = Headroom()
         self.calls: Counter[str] = Counter()
         self.rate_limit_waits = 0
@@ -190,6 +193,10 @@ class XeroClient:
             return retry_after
         if status in _TRANSIENT_STATUS or status == 0:
             return self._backoff(operation, f"HTTP {status}", attempt, waited)
+        if status == 401 and self._on_unauthorized is not None and attempt == 0:
+            # Xero rejected a token our clock still thinks valid (clock skew, or revoked): renew it once.
+            self._on_unauthorized(str(self._token_getter().get("access_token") or ""))
+            return 0.0
         body = _body_json(err)
         if status == 404:
             raise XeroNotFound(f"Xero has no such record ({operation})", 404)

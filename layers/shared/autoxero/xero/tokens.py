@@ -55,6 +55,7 @@ class TokenManager:
         self._sleep = sleep
         self._lease_seconds = lease_seconds
         self._wait_seconds = wait_seconds
+        self._rejected: str | None = None  # an access token Xero refused although it looked valid
         self.refreshes = 0
 
     # ------------------------------------------------------------------ reading
@@ -62,8 +63,14 @@ class TokenManager:
     def _read(self, fresh: bool) -> dict[str, Any]:
         return self._secrets.read(self._secret_id, fresh=fresh)
 
+    def rejected(self, access_token: str) -> None:
+        """Xero answered 401 to this token: treat it as expired, whatever its expiry time says."""
+        self._rejected = access_token or None
+
     def _valid(self, token_set: dict[str, Any] | None) -> bool:
         if not token_set or not token_set.get("access_token"):
+            return False
+        if self._rejected and token_set.get("access_token") == self._rejected:
             return False
         return float(token_set.get("expires_at") or 0) > self._clock() + REFRESH_MARGIN_SECONDS
 
