@@ -70,7 +70,7 @@ test: lint typecheck template unit build
 	$(PY) -m autoxero_cli invoke XeroWebhookFunction --event events/xero_webhook.json --built
 	@echo "make test: every check passed"
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed build
 	$(PY) -m bench
 
 chaos: $(VENV)/.installed

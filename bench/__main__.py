@@ -18,7 +18,7 @@ def main() -> int:
         table.add_column(column, justify="left" if column in ("scenario", "note") else "right")
     rows = []
     for scenario in (flows.invoices_benchmark, flows.incremental_benchmark, flows.payments_benchmark,
-                     flows.purchase_orders_benchmark):
+                     flows.purchase_orders_benchmark, flows.reference_benchmark):
         produced, seconds = flows.timed(scenario)
         rows += produced
         console.log(f"{scenario.__name__}: {seconds:.1f} s")

@@ -189,3 +189,20 @@ def timed(function: Callable[[], list[Row]]) -> tuple[list[Row], float]:
     started = time.perf_counter()
     rows = function()
     return rows, time.perf_counter() - started
+
+
+def reference_benchmark() -> list[Row]:
+    """Xero calls to read the reference data one run needs (read once per run, then cached)."""
+    from autoxero.sync.reference import autotask_reference, xero_reference
+
+    bench = Bench(tenant(0, companies=1, lines=1))
+    try:
+        run = build_run(bench.rt, "invoices", None, True)
+        xero_reference(run)
+        autotask_reference(run)
+        xero_reference(run)  # a second use in the same run costs nothing
+        return [Row("reference data for one run", 0, sum(run.xero.calls.values()), run.autotask.total_calls, 7, 0,
+                    note="accounts, tax rates, items, tracking, themes, currencies, organisation; Autotask: "
+                         "codes, products, taxes, templates, terms, countries, currencies, picklists")]
+    finally:
+        bench.close()

@@ -45,7 +45,12 @@ def local_aws(port: int | None = None) -> Any:
     server.start()
     try:
         host, bound = server.get_host_and_port()
-        yield f"http://{host}:{bound}"
+        endpoint = f"http://{host}:{bound}"
+        # moto keeps its state per process, whichever server or mock created it: start from nothing.
+        import httpx
+
+        httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
+        yield endpoint
     finally:
         server.stop()
 

@@ -2,38 +2,79 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 from autoxero.autotask import models as at
 from autoxero.xero import models as xm
 
+Source = Callable[[], list[Any]] | list[Any]
 
-@dataclass(frozen=True)
+
+def _load(source: Source) -> list[Any]:
+    return source() if callable(source) else list(source)
+
+
 class XeroReference:
-    accounts: dict[str, xm.Account]  # active accounts by code
-    tax_rates: dict[str, xm.TaxRate]  # active rates by TaxType
-    item_codes: frozenset[str]
-    tracking: dict[str, dict[str, tuple[str, str]]]  # category -> option -> (category id, option id)
-    branding_themes: dict[str, str]  # theme name -> BrandingThemeID
-    currencies: frozenset[str]
-    base_currency: str | None = None
+    """Xero's reference data, each piece read only when a mapping first needs it, then kept for the run.
+
+    A run that maps no items, no tracking and no foreign currency never spends the calls on them: each
+    costs one of the organisation's 60 calls a minute.
+    """
+
+    def __init__(self, *, accounts: Source, tax_rates: Source, items: Source, tracking: Source, themes: Source,
+                 currencies: Source, organisation: Callable[[], xm.Organisation | None] | xm.Organisation | None = None
+                 ) -> None:
+        self._sources: dict[str, Source] = {"accounts": accounts, "tax_rates": tax_rates, "items": items,
+                                            "tracking": tracking, "themes": themes, "currencies": currencies}
+        self._organisation = organisation
 
     @classmethod
-    def build(cls, *, accounts: list[xm.Account], tax_rates: list[xm.TaxRate], items: list[xm.Item],
-              tracking: list[xm.TrackingCategory], themes: list[xm.BrandingTheme], currencies: list[xm.Currency],
-              organisation: xm.Organisation | None = None) -> XeroReference:
-        return cls(
-            accounts={a.Code: a for a in accounts if a.Code and (a.Status or "ACTIVE") == "ACTIVE"},
-            tax_rates={t.TaxType: t for t in tax_rates if (t.Status or "ACTIVE") == "ACTIVE"},
-            item_codes=frozenset(i.Code for i in items),
-            tracking={c.Name: {o.Name: (c.TrackingCategoryID or "", o.TrackingOptionID or "")
-                               for o in c.Options if (o.Status or "ACTIVE") == "ACTIVE"}
-                      for c in tracking if (c.Status or "ACTIVE") == "ACTIVE"},
-            branding_themes={t.Name: t.BrandingThemeID for t in themes},
-            currencies=frozenset(c.Code for c in currencies),
-            base_currency=organisation.BaseCurrency if organisation else None,
-        )
+    def build(cls, **parts: Any) -> XeroReference:
+        return cls(**parts)
+
+    @cached_property
+    def accounts(self) -> dict[str, xm.Account]:
+        """Active accounts by code."""
+        return {a.Code: a for a in _load(self._sources["accounts"]) if a.Code and (a.Status or "ACTIVE") == "ACTIVE"}
+
+    @cached_property
+    def tax_rates(self) -> dict[str, xm.TaxRate]:
+        """Active rates by TaxType."""
+        return {t.TaxType: t for t in _load(self._sources["tax_rates"]) if (t.Status or "ACTIVE") == "ACTIVE"}
+
+    @cached_property
+    def item_codes(self) -> frozenset[str]:
+        return frozenset(i.Code for i in _load(self._sources["items"]))
+
+    @cached_property
+    def tracking(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """Active category -> active option -> (category id, option id)."""
+        return {c.Name: {o.Name: (c.TrackingCategoryID or "", o.TrackingOptionID or "")
+                         for o in c.Options if (o.Status or "ACTIVE") == "ACTIVE"}
+                for c in _load(self._sources["tracking"]) if (c.Status or "ACTIVE") == "ACTIVE"}
+
+    @cached_property
+    def branding_themes(self) -> dict[str, str]:
+        """Theme name -> BrandingThemeID."""
+        return {t.Name: t.BrandingThemeID for t in _load(self._sources["themes"])}
+
+    @cached_property
+    def currencies(self) -> frozenset[str]:
+        return frozenset(c.Code for c in _load(self._sources["currencies"]))
+
+    @cached_property
+    def base_currency(self) -> str | None:
+        organisation = self._organisation() if callable(self._organisation) else self._organisation
+        return organisation.BaseCurrency if organisation else None
+
+    def with_items(self, codes: set[str]) -> XeroReference:
+        """Note items created during the run."""
+        self.__dict__["item_codes"] = self.item_codes | codes
+        return self
 
     def rate(self, tax_type: str | None, account_code: str | None) -> Decimal:
         """The percentage Xero will apply: the line's TaxType, else the account's default."""

@@ -251,9 +251,7 @@ def _create_missing_items(run: FlowRun, plans: list[tuple[at.Invoice, DocumentPl
     outcomes = run.xero.create_items([{"Code": code, "Name": code[:50], "IsSold": True} for code in codes])
     created = {code for code, o in zip(codes, outcomes, strict=True) if o.ok}
     run.counts["items_created"] += len(created)
-    reference = xero_reference(run)
-    run.cache["xero_reference"] = type(reference)(**{**reference.__dict__,
-                                                    "item_codes": reference.item_codes | created})
+    xero_reference(run).with_items(created)
 
 
 def _stamp(run: FlowRun, synced: list[Synced]) -> None:

@@ -38,9 +38,9 @@ def xero_reference(run: FlowRun) -> XeroReference:
     if isinstance(cached, XeroReference):
         return cached
     xero = run.xero
-    reference = XeroReference.build(accounts=xero.accounts(), tax_rates=xero.tax_rates(), items=xero.items(),
-                                    tracking=xero.tracking_categories(), themes=xero.branding_themes(),
-                                    currencies=xero.currencies(), organisation=xero.organisation())
+    reference = XeroReference(accounts=xero.accounts, tax_rates=xero.tax_rates, items=xero.items,
+                              tracking=xero.tracking_categories, themes=xero.branding_themes,
+                              currencies=xero.currencies, organisation=xero.organisation)
     run.cache["xero_reference"] = reference
     return reference
 
