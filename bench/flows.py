@@ -198,9 +198,11 @@ def reference_benchmark() -> list[Row]:
     bench = Bench(tenant(0, companies=1, lines=1))
     try:
         run = build_run(bench.rt, "invoices", None, True)
-        xero_reference(run)
-        autotask_reference(run)
-        xero_reference(run)  # a second use in the same run costs nothing
+        for _ in range(2):  # the second use in the same run costs nothing
+            ref = xero_reference(run)
+            _ = (ref.accounts, ref.tax_rates, ref.item_codes, ref.tracking, ref.branding_themes, ref.currencies,
+                 ref.base_currency)
+            autotask_reference(run)
         return [Row("reference data for one run", 0, sum(run.xero.calls.values()), run.autotask.total_calls, 7, 0,
                     note="accounts, tax rates, items, tracking, themes, currencies, organisation; Autotask: "
                          "codes, products, taxes, templates, terms, countries, currencies, picklists")]
