@@ -60,5 +60,6 @@ class LocalDeployment:
         token["expires_at"] = time.time() + float(token.get("expires_in", 1800))
         store = SecretStore(self.stack.client("secretsmanager"))
         secret_id = self.stack.physical["XeroSecret"]
+        now = int(time.time())
         store.update(secret_id, {"token_set": token, "tenant_id": self.sandbox.xero.tenant_id,
-                                 "tenant_name": "Harbour IT Ltd"})
+                                 "tenant_name": "Harbour IT Ltd", "connected_at": now, "refreshed_at": now})

@@ -412,13 +412,19 @@ def settings_suggest(stack: Stack = None,
 
 
 @connect_app.command("xero")
-def connect_xero(stack: Stack = None) -> None:
-    """Link Xero: prints a one-time link to the stack's connect endpoint (local sandbox: approves at once)."""
+def connect_xero(stack: Stack = None,
+                 port: Annotated[int, typer.Option(help="Loopback port (register http://localhost:PORT/callback "
+                                                        "as a redirect URI in the Xero app)")] = 8765,
+                 via_stack: Annotated[bool, typer.Option(
+                     "--via-stack", help="Print a one-time link to the stack's own connect endpoint instead")] = False,
+                 ) -> None:
+    """Link Xero to this deployment (OAuth2): your browser signs in, the loopback callback stores the tokens."""
     from autoxero.xero.connect import ConnectService
+    from autoxero_cli import loopback
 
     tgt = target(stack)
     rt = tgt.runtime()
-    if tgt.is_local:
+    if tgt.is_local and not via_stack:
         import httpx
 
         gateway = tgt.local["gateway_url"]
@@ -432,9 +438,15 @@ def connect_xero(stack: Stack = None) -> None:
             raise fail(done.text)
         console.print(done.text)
         return
-    token = ConnectService.from_runtime(rt, redirect_uri="").issue_setup_token()
-    console.print("Open this link within an hour, sign in to Xero and pick the organisation:")
-    console.print(f"  <XeroConnectUrl output of {tgt.name}>?setup_token={token}", highlight=False)
+    if via_stack:
+        token = ConnectService.from_runtime(rt, redirect_uri="").issue_setup_token()
+        console.print("Open this link within an hour, sign in to Xero and pick the organisation:")
+        console.print(f"  <XeroConnectUrl output of {tgt.name}>?setup_token={token}", highlight=False)
+        return
+    outcome = loopback.connect_via_loopback(rt, port, console.print, browser=loopback.open_browser)
+    if outcome.status != 200:
+        raise fail(outcome.reason)
+    console.print(outcome.reason)
 
 
 @credentials_app.command("set")

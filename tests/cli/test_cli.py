@@ -102,15 +102,41 @@ def test_autotask_credentials_are_checked_before_saving(served):
     assert right.exit_code == 0 and "checked and saved" in right.output
 
 
-def test_no_sandbox_and_no_stack_are_clear(tmp_path, monkeypatch):
+def test_no_sandbox_and_no_stack_are_clear(served, tmp_path, monkeypatch):
     monkeypatch.setattr(target_module, "LOCAL_FILE", tmp_path / "missing.json")
     result = cli("status")
     assert result.exit_code == 1 and "sandbox is not running" in result.output
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    import moto
-
-    with moto.mock_aws():
-        missing = cli("status", "--stack", "acme-prod")
+    # CloudFormation here is moto's (in server mode: no in-process mock that would reset the others' state)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", served.stack.endpoint_url)
+    missing = cli("status", "--stack", "acme-prod")
     assert missing.exit_code == 1 and "stack 'acme-prod' was not found" in missing.output
+
+
+def test_connect_from_a_laptop_through_the_loopback(served, monkeypatch):
+    """The laptop flow: the 'browser' follows Xero's consent redirect to the CLI's loopback callback."""
+    import socket
+    import threading
+
+    import httpx
+
+    from autoxero_cli import loopback
+    from autoxero_cli.target import Target
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def browser(url: str) -> None:
+        threading.Thread(target=lambda: httpx.get(url, follow_redirects=True, timeout=30), daemon=True).start()
+
+    monkeypatch.setattr(loopback, "open_browser", browser)
+    real_local = target_module._local
+
+    def as_deployed(path=None):  # the local deployment, seen the way a deployed stack is
+        found = real_local(path)
+        return Target("acme", found.config)
+
+    monkeypatch.setattr(target_module, "_local", as_deployed)
+    result = cli("connect", "xero", "--port", str(port))
+    assert result.exit_code == 0, result.output
+    assert "Connected to Xero organisation 'Harbour IT Ltd'" in result.output

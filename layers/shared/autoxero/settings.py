@@ -112,7 +112,6 @@ class InvoiceSettings(Strict):
     group_by_line_item_group: bool = False
     rounding_tolerance: Decimal = Field(default=Decimal("0.05"), ge=0, le=Decimal("10"))
     rounding_account_code: AccountCode = "860"
-    allocate_credit_notes: bool = False
     void_in_xero: bool = True
     # e.g. "https://ww5.autotask.net/...?invoiceId={id}": gives the Xero invoice a link back to Autotask
     deep_link_template: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,34 @@ def build_run(rt: Runtime, flow: str, context: LambdaContext | None, dry_run: bo
 
 
 def execute_run(rt: Runtime, run: FlowRun, body: Callable[[FlowRun], None]) -> dict[str, Any]:
-    return execute(run, body, rt.alerts)
+    summary = execute(run, body, rt.alerts)
+    if not run.dry_run:
+        watch_connection(rt, run.flow)
+    return summary
+
+
+IDLE_WARNING_DAYS = 45  # Xero drops a refresh token left unused for 60 days
+
+
+def watch_connection(rt: Runtime, flow: str) -> float | None:
+    """Days since the Xero token set was last refreshed: a metric every run (its alarm also fires when the
+    metric stops arriving, i.e. when the stack stops running), and an alert well before Xero's 60 days."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from autoxero.observability import metrics
+
+    secret = rt.secrets.read(rt.config.xero_secret_id)
+    last = secret.get("refreshed_at") or secret.get("connected_at")
+    if not last or rt.settings.xero.kind == "custom_connection":
+        return None
+    idle = max(0.0, (time.time() - float(last)) / 86400)
+    metrics.add_metric(name="XeroConnectionIdleDays", unit=MetricUnit.Count, value=round(idle, 2))
+    if idle >= IDLE_WARNING_DAYS:
+        rt.alerts.notify("the Xero connection is about to expire",
+                         f"The Xero connection was last used {idle:.0f} days ago; Xero ends it after 60 days "
+                         f"unused ({flow} noticed). Check that the schedules run, or reconnect with "
+                         "`autoxero connect xero`.")
+    return idle
 
 
 def consume_batch(rt: Runtime, flow: str, event: dict[str, Any], context: LambdaContext, *,
