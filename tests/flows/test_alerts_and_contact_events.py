@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from autoxero.secrets import SecretStore
 from autoxero.sync.build import build_run, execute_run, watch_connection
@@ -62,7 +63,7 @@ def test_company_webhook_reaches_xero_once(local):
     body = json.dumps({"Action": "Update", "Guid": "guid-3", "EntityType": "Company", "Id": 3,
                        "Fields": {"CompanyName": "Charlie Holdings Ltd"}, "EventTime": "2026-11-26T08:00:00Z",
                        "SequenceNumber": 1})
-    event = json.loads(open("events/autotask_webhook.json").read())
+    event = json.loads(Path("events/autotask_webhook.json").read_text())
     event.update(body=body, headers={"X-Hook-Signature": autotask_signature("sandbox-autotask-webhook-secret",
                                                                             body.encode())})
     for _ in range(2):  # Autotask retries deliveries: the same event twice
