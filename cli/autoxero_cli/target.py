@@ -19,7 +19,7 @@ from autoxero.config import RuntimeConfig
 from autoxero.runtime import Runtime
 from autoxero_cli.template import ROOT
 
-LOCAL_FILE = ROOT / ".autoxero" / "local.json"
+LOCAL_FILE = Path(os.environ.get("AUTOXERO_LOCAL_FILE") or ROOT / ".autoxero" / "local.json")
 
 
 class TargetError(RuntimeError):

@@ -140,3 +140,33 @@ def test_connect_from_a_laptop_through_the_loopback(served, monkeypatch):
     result = cli("connect", "xero", "--port", str(port))
     assert result.exit_code == 0, result.output
     assert "Connected to Xero organisation 'Harbour IT Ltd'" in result.output
+
+
+def test_sandbox_serve_is_found_by_other_commands(tmp_path):
+    """`autoxero sandbox serve` in one terminal, `autoxero status` in another, then Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from autoxero_cli.template import ROOT
+
+    local_file = tmp_path / "local.json"
+    env = {**os.environ, "COLUMNS": "200", "AUTOXERO_LOCAL_FILE": str(local_file)}
+    server = subprocess.Popen([sys.executable, "-m", "autoxero_cli", "sandbox", "serve"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not local_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert local_file.exists(), "sandbox serve did not start"
+        status = subprocess.run([sys.executable, "-m", "autoxero_cli", "status"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "Xero: not connected" in status.stdout
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert "Xero sandbox:" in output and "Autotask sandbox:" in output
+    assert not local_file.exists()  # it tidies up after itself
