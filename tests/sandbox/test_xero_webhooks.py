@@ -87,7 +87,7 @@ def xero(server: XeroSandbox, receiver: Receiver) -> XeroSandbox:
 def webhook_components() -> dict[str, Any]:
     path = find_spec("xero-webhooks.yaml")
     if path is None:
-        pytest.skip("xero-webhooks.yaml not found: set XERO_SPECS_DIR or vendor it into specs/")
+        pytest.fail("xero-webhooks.yaml not found: it is vendored in tests/contract/specs/ (or set XERO_SPECS_DIR)")
     return dict(yaml.safe_load(path.read_text(encoding="utf-8"))["components"])
 
 
