@@ -276,3 +276,22 @@ def test_voided_after_sync_is_voided_in_xero(local):
     summary = run(rt, "invoices", run_invoices)
     assert summary.get("voided") == 1
     assert invoice_in_xero(local, "V-1")["Status"] == "VOIDED"
+
+
+def test_autotask_reference_is_cached_between_runs_until_a_record_needs_a_new_code(local):
+    tenant = Tenant().company(80, "Romeo Ltd").invoice(8000, 80, "C-1", [(1, 10, STANDARD, SUPPORT)])
+    rt = settle(local, tenant)
+    first = run(rt, "invoices", run_invoices)
+    quiet = run(rt, "invoices", run_invoices)
+    assert quiet["autotask_calls"] <= 2 < first["autotask_calls"]  # reference data came from the table
+    code = dict(tenant.at["BillingCodes"][0], id=777, name="New Work Type", externalNumber="230")
+    local.sandbox.autotask.create("BillingCodes", code)
+    local.sandbox.autotask.create("Invoices", {
+        "id": 8001, "companyID": 80, "invoiceNumber": "C-2", "invoiceDateTime": "2026-11-02T00:00:00Z",
+        "createDateTime": "2026-11-02T00:00:00Z", "invoiceTotal": 11.5, "totalTaxValue": 1.5, "isVoided": False,
+        "paymentTerm": 1, "taxRegionName": "New Zealand", "invoiceEditorTemplateID": 101})
+    local.sandbox.autotask.create("BillingItems", {
+        "id": 990001, "invoiceID": 8001, "companyID": 80, "itemName": "New", "quantity": 1, "rate": 10,
+        "extendedPrice": 10, "taxDollars": 1.5, "totalAmount": 11.5, "billingCodeID": 777, "taxCategoryID": 1})
+    assert run(rt, "invoices", run_invoices)["created"] == 1
+    assert invoice_in_xero(local, "C-2")["LineItems"][0]["AccountCode"] == "230"  # the new code's account

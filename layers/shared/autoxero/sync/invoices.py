@@ -23,7 +23,7 @@ from autoxero.mapping.invoices import DocumentPlan, document_number, map_invoice
 from autoxero.settings import Numbering
 from autoxero.state import MapEntry
 from autoxero.sync.contacts import sync_companies
-from autoxero.sync.reference import autotask_reference, xero_reference
+from autoxero.sync.reference import autotask_reference, ensure_known, xero_reference
 from autoxero.sync.run import FlowRun
 from autoxero.xero.client import WriteOutcome, quote_where
 
@@ -80,7 +80,13 @@ def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
                                                         sorted({i.companyID for i in invoices}))}
     contacts = _contacts_for(run, companies)
     entries = run.state.ids.get_many(KIND, ids)
-    ref = autotask_reference(run)
+    every_item = [i for lines in items.values() for i in lines]
+    ref = ensure_known(run, autotask_reference(run),
+                       billing_codes={i.billingCodeID for i in every_item if i.billingCodeID},
+                       products={i.productID for i in every_item if i.productID},
+                       tax_categories={i.taxCategoryID for i in every_item if i.taxCategoryID},
+                       templates={t for i in invoices if (t := i.invoiceEditorTemplateID)},
+                       payment_terms={i.paymentTerm for i in invoices if i.paymentTerm})
     xero = xero_reference(run)
     now = run.now()
 

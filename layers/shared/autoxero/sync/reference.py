@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from autoxero.autotask import models as at
 from autoxero.autotask.query import Query, everything
 from autoxero.mapping.reference import AutotaskReference, XeroReference
+from autoxero.state.table import cache_key
 
 if TYPE_CHECKING:
     from autoxero.autotask.client import AutotaskClient
@@ -45,25 +48,64 @@ def xero_reference(run: FlowRun) -> XeroReference:
     return reference
 
 
-def autotask_reference(run: FlowRun, *, for_invoices: bool = True) -> AutotaskReference:
+AUTOTASK_CACHE_SECONDS = 3600
+_ENTITIES: dict[str, tuple[str, type[at.Entity]]] = {
+    "countries": ("Countries", at.Country), "currencies": ("Currencies", at.Currency),
+    "billing_codes": ("BillingCodes", at.BillingCode), "products": ("Products", at.Product),
+    "tax_categories": ("TaxCategories", at.TaxCategory), "tax_regions": ("TaxRegions", at.TaxRegion),
+    "templates": ("InvoiceTemplates", at.InvoiceTemplate), "payment_terms": ("PaymentTerms", at.PaymentTerm),
+}
+_CONTACTS_ONLY = ("countries", "currencies")
+
+
+def _read_autotask(client: AutotaskClient, names: tuple[str, ...]) -> AutotaskReference:
+    parts: dict[str, Any] = {name: _all(client, *_ENTITIES[name]) for name in names}
+    return AutotaskReference(picklists=_picklists(client), **parts)
+
+
+def _to_document(reference: AutotaskReference, names: tuple[str, ...]) -> str:
+    return json.dumps({"parts": {name: [r.model_dump(mode="json") for r in getattr(reference, name).values()]
+                                 for name in names},
+                       "picklists": {k: p.model_dump(mode="json") for k, p in reference.picklists.items()}})
+
+
+def _from_document(text: str) -> AutotaskReference:
+    document = json.loads(text)
+    parts: dict[str, Any] = {name: {r["id"]: _ENTITIES[name][1].model_validate(r) for r in records}
+                             for name, records in document["parts"].items()}
+    picklists = {k: at.Picklist.model_validate(p) for k, p in document["picklists"].items()}
+    return AutotaskReference(picklists=picklists, **parts)
+
+
+def autotask_reference(run: FlowRun, *, for_invoices: bool = True, fresh: bool = False) -> AutotaskReference:
+    """Autotask's reference data: from the run, else from the table (an hour old at most), else read.
+
+    It changes rarely and costs about ten calls, so every run of every flow need not pay for it; a record
+    that names a code the cached copy lacks makes the caller ask for a fresh read (`ensure_known`).
+    """
     key = f"autotask_reference:{for_invoices}"
     cached = run.cache.get(key)
-    if isinstance(cached, AutotaskReference):
+    if isinstance(cached, AutotaskReference) and not fresh:
         return cached
-    client = run.autotask
-    parts: dict[str, Any] = {
-        "countries": _all(client, "Countries", at.Country),
-        "currencies": _all(client, "Currencies", at.Currency),
-        "picklists": _picklists(client),
-    }
-    if for_invoices:
-        parts.update(billing_codes=_all(client, "BillingCodes", at.BillingCode),
-                     products=_all(client, "Products", at.Product),
-                     tax_categories=_all(client, "TaxCategories", at.TaxCategory),
-                     tax_regions=_all(client, "TaxRegions", at.TaxRegion),
-                     templates=_all(client, "InvoiceTemplates", at.InvoiceTemplate),
-                     payment_terms=_all(client, "PaymentTerms", at.PaymentTerm))
-    reference = AutotaskReference(**parts)
+    names = tuple(_ENTITIES) if for_invoices else _CONTACTS_ONLY
+    table_key = cache_key(f"autotask-reference-{'invoices' if for_invoices else 'contacts'}")
+    item = None if fresh else run.state.table.get(table_key)
+    if item and float(item.get("expires_at", 0)) > time.time():
+        reference = _from_document(str(item["document"]))
+    else:
+        reference = _read_autotask(run.autotask, names)
+        if not run.dry_run:
+            run.state.table.table.put_item(Item={**table_key, "document": _to_document(reference, names),
+                                                 "expires_at": int(time.time() + AUTOTASK_CACHE_SECONDS),
+                                                 "ttl": int(time.time() + 86400)})
     run.cache[key] = reference
     return reference
 
+
+def ensure_known(run: FlowRun, reference: AutotaskReference, **ids: set[int]) -> AutotaskReference:
+    """Re-read the reference data once if a record names an id the (cached) copy does not have."""
+    unknown = any(wanted - set(getattr(reference, name)) for name, wanted in ids.items())
+    if unknown and not run.cache.get("autotask_reference:refreshed"):
+        run.cache["autotask_reference:refreshed"] = True
+        return autotask_reference(run, fresh=True)
+    return reference
