@@ -25,6 +25,7 @@ from autoxero.state import MapEntry
 from autoxero.sync.contacts import sync_companies
 from autoxero.sync.reference import autotask_reference, ensure_known, xero_reference
 from autoxero.sync.run import FlowRun
+from autoxero.xero import models as xm
 from autoxero.xero.client import WriteOutcome, quote_where
 
 if TYPE_CHECKING:
@@ -154,6 +155,7 @@ def _find_pending(run: FlowRun, pending: list[tuple[at.Invoice, DocumentPlan]]) 
     found: dict[int, Synced] = {}
     if not pending:
         return found
+    recovered: list[xm.Invoice] = []
     invoices = [(i, p) for i, p in pending if p.kind == "invoice"]
     notes = [(i, p) for i, p in pending if p.kind == "credit_note"]
     by_number = [(i, p) for i, p in invoices if p.identity_field == "InvoiceNumber"]
@@ -163,6 +165,7 @@ def _find_pending(run: FlowRun, pending: list[tuple[at.Invoice, DocumentPlan]]) 
             hit = existing.get(plan.number)
             if hit and hit.InvoiceID and hit.Contact and hit.Contact.ContactID == plan.payload["Contact"]["ContactID"]:
                 found[invoice.id] = _adopt(run, invoice, plan, hit.InvoiceID, hit.InvoiceNumber)
+                recovered.append(hit)
     by_reference = [(i, p) for i, p in invoices if p.identity_field == "Reference"]
     for chunk in _chunks(by_reference, WHERE_OR_CHUNK):
         where = " OR ".join(f"Reference=={quote_where(p.payload['Reference'])}" for _, p in chunk)
@@ -171,6 +174,7 @@ def _find_pending(run: FlowRun, pending: list[tuple[at.Invoice, DocumentPlan]]) 
             ref_hit = existing_refs.get(plan.payload["Reference"])
             if ref_hit and ref_hit.InvoiceID:
                 found[invoice.id] = _adopt(run, invoice, plan, ref_hit.InvoiceID, ref_hit.InvoiceNumber)
+                recovered.append(ref_hit)
     for chunk in _chunks(notes, WHERE_OR_CHUNK):
         field = chunk[0][1].identity_field
         where = " OR ".join(f"{field}=={quote_where(p.payload[field])}" for _, p in chunk)
@@ -179,6 +183,12 @@ def _find_pending(run: FlowRun, pending: list[tuple[at.Invoice, DocumentPlan]]) 
             note = existing_notes.get(plan.payload[field])
             if note and note.CreditNoteID:
                 found[invoice.id] = _adopt(run, invoice, plan, note.CreditNoteID, note.CreditNoteNumber)
+    if recovered:
+        # A recovered invoice may have been paid while it was unmapped, and the payments poll has already
+        # moved its cursor past that change: settle its paid status now.
+        from autoxero.sync.payments import reconcile_invoices
+
+        reconcile_invoices(run, recovered)
     return found
 
 
@@ -281,6 +291,7 @@ def _stamp(run: FlowRun, synced: list[Synced]) -> None:
                     "tries again on every run and never sends the invoice to Xero twice."))
                 continue
             ledger.append((FLOW, done.invoice.id, "stamp autotask", "ok", body))
+            run.resolved(done.invoice.id)  # e.g. an earlier refused stamp
     run.state.ledger.append_many(ledger)
 
 
