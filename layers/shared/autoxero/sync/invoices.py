@@ -128,10 +128,21 @@ def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
         for invoice, plan in plans:
             run.plan(invoice.id, f"create {plan.kind.replace('_', ' ')}", plan.number, plan.payload)
         return
+    _settle_payments(run, already, entries)
     found = _find_pending(run, [(i, p) for i, p in plans if _pending(entries.get(str(i.id)))])
     to_create = [(i, p) for i, p in plans if i.id not in found]
     synced = already + list(found.values()) + _create(run, to_create)
     _stamp(run, synced)
+
+
+def _settle_payments(run: FlowRun, already: list[Synced], entries: dict[str, MapEntry]) -> None:
+    """Invoices in Xero whose stamp was lost (e.g. a run died after recovering them) may have been paid
+    meanwhile, while the payments poll could not map them: settle their paid status before stamping."""
+    ids = [s.xero_id for s in already if entries[str(s.invoice.id)].extra.get("document", "invoice") == "invoice"]
+    if ids:
+        from autoxero.sync.payments import reconcile_invoices
+
+        reconcile_invoices(run, run.xero.invoices_by_id(ids))
 
 
 def _pending(entry: MapEntry | None) -> bool:

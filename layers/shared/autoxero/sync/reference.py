@@ -24,15 +24,13 @@ def _all[E: at.Entity](client: AutotaskClient, entity: str, model: type[E]) -> d
 
 
 def _picklists(client: AutotaskClient) -> dict[str, at.Picklist]:
-    """The picklists mappings read labels from; a tenant without one of them simply has no labels for it."""
-    from autoxero.autotask.errors import AutotaskValidationError
-
+    """The picklists mappings read labels from; a tenant whose field is not a picklist simply has no labels for
+    it. A failed read is not "no picklist": it raises, so nothing half-read is cached."""
     found: dict[str, at.Picklist] = {}
     for entity, field in PICKLISTS:
-        try:
-            found[f"{entity}.{field}"] = client.picklist(entity, field)
-        except AutotaskValidationError:
-            continue
+        info = next((f for name, f in client.fields(entity).items() if name.lower() == field.lower()), None)
+        if info is not None and info.isPickList:
+            found[f"{entity}.{field}"] = info.picklist()
     return found
 
 
