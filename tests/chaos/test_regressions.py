@@ -103,3 +103,25 @@ def test_one_failed_picklist_read_does_not_hold_purchase_orders_back():
         assert [i["InvoiceNumber"] for i in h.sandbox.xero.state("Invoices") if i["Type"] == "ACCPAY"] == ["PO-300"]
     finally:
         h.close()
+
+
+def test_a_stamp_applied_by_a_run_that_then_died_leaves_no_attention_item(harness, monkeypatch):
+    h = harness
+    h.sandbox.autotask.faults.configure([{"kind": "status", "status": 500, "method": "PATCH",
+                                          "path": "*/Invoices", "nth": 1}])
+    h.run("contacts", run_contacts)
+    h.run("invoices", run_invoices)
+    assert {i.code for i in h.rt.state.attention.list("invoices")} == {"stamp_failed"}
+    original = AutotaskClient.patch
+
+    def patch_then_die(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise chaos.CrashInjected("died after Autotask's answer")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AutotaskClient, "patch", patch_then_die)
+        with pytest.raises(chaos.CrashInjected):
+            h.run("invoices", run_invoices)
+    h.run("invoices", run_invoices)
+    assert h.sandbox.autotask.record("Invoices", 10).get("webServiceDate")
+    assert h.rt.state.attention.list("invoices") == []

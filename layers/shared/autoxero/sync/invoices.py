@@ -293,6 +293,9 @@ def _stamp(run: FlowRun, synced: list[Synced]) -> None:
         if settings.numbering is Numbering.XERO and done.xero_number and done.xero_number != done.invoice.invoiceNumber:
             body["invoiceNumber"] = done.xero_number[:100]
         if len(body) > 1:
+            # Cleared before the PATCH: a run that dies after Autotask applied it must not leave a stale item
+            # (the stamped invoice is never a candidate again); a refused PATCH raises it afresh below.
+            run.resolved(done.invoice.id)
             try:
                 run.autotask.patch("Invoices", body)
             except AutotaskValidationError as err:  # one refused stamp never stops the others
@@ -302,7 +305,6 @@ def _stamp(run: FlowRun, synced: list[Synced]) -> None:
                     "tries again on every run and never sends the invoice to Xero twice."))
                 continue
             ledger.append((FLOW, done.invoice.id, "stamp autotask", "ok", body))
-            run.resolved(done.invoice.id)  # e.g. an earlier refused stamp
     run.state.ledger.append_many(ledger)
 
 
