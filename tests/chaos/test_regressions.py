@@ -1,8 +1,9 @@
 """Defects the chaos scenario (bench/chaos.py) found, each reduced to a deterministic reproduction.
 
-Fixed ones stay as regression tests. One still open is marked xfail(strict=True): it documents the defect
-without failing `make test`, and once the product is fixed it XPASSes, which fails the run so that the marker
-is removed. Neither kind weakens a chaos check: `make chaos` still counts whatever happens.
+All are fixed and stay as regression tests. A defect found later and not yet fixed goes here marked
+xfail(strict=True): it documents the defect without failing `make test`, and once the product is fixed it
+XPASSes, which fails the run so that the marker is removed. None of this weakens a chaos check: `make chaos`
+still counts whatever happens.
 """
 
 from __future__ import annotations

@@ -18,8 +18,11 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
+    import os
+
     state_file = tmp_path_factory.mktemp("autoxero") / "local.json"
     saved = target_module.LOCAL_FILE
+    saved_environment = dict(os.environ)  # the local target points AWS_ENDPOINT_URL at this module's moto
     target_module.LOCAL_FILE = state_file
     with local_aws() as endpoint, Sandbox.start() as box:
         local = LocalDeployment.create(box, endpoint)
@@ -30,6 +33,8 @@ def served(tmp_path_factory):
         yield local
         gateway.stop()
     target_module.LOCAL_FILE = saved
+    os.environ.clear()
+    os.environ.update(saved_environment)
 
 
 def cli(*args: str, input: str | None = None):
