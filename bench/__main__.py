@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from bench import autotask_reads, coldstart, flows
+from bench import autotask_reads, backfill, coldstart, flows
 
 
 def main() -> int:
@@ -51,7 +51,8 @@ def main() -> int:
         for name, (ms, goal) in cold["handlers"].items():  # type: ignore[union-attr]
             starts.add_row(name, f"{ms:.0f}", str(goal))
         console.print(starts)
-    return 0
+    console.rule("backfill and memory (bench/backfill.py)")
+    return backfill.main([])
 
 
 if __name__ == "__main__":
