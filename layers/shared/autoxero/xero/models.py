@@ -149,49 +149,40 @@ class PaymentSummary(Wire):
     Amount: Decimal | None = None
 
 
-class Invoice(Outcome):
-    InvoiceID: str | None = None
+class Document(Outcome):
+    """What invoices, bills and credit notes share."""
+
     Type: str | None = None
-    InvoiceNumber: str | None = None
     Reference: str | None = None
     Contact: ContactRef | None = None
     Date: XeroDate = None
-    DueDate: XeroDate = None
     Status: str | None = None
     LineAmountTypes: str | None = None
     LineItems: list[LineItem] | None = None
     SubTotal: Decimal | None = None
     TotalTax: Decimal | None = None
     Total: Decimal | None = None
+    CurrencyCode: str | None = None
+    BrandingThemeID: str | None = None
+    UpdatedDateUTC: XeroDateTime = None
+
+
+class Invoice(Document):
+    InvoiceID: str | None = None
+    InvoiceNumber: str | None = None
+    DueDate: XeroDate = None
     AmountDue: Decimal | None = None
     AmountPaid: Decimal | None = None
     AmountCredited: Decimal | None = None
-    CurrencyCode: str | None = None
-    BrandingThemeID: str | None = None
     Url: str | None = None
     FullyPaidOnDate: XeroDateTime = None
-    UpdatedDateUTC: XeroDateTime = None
     Payments: list[PaymentSummary] | None = None
 
 
-
-class CreditNote(Outcome):
+class CreditNote(Document):
     CreditNoteID: str | None = None
     CreditNoteNumber: str | None = None
-    Type: str | None = None
-    Reference: str | None = None
-    Contact: ContactRef | None = None
-    Date: XeroDate = None
-    Status: str | None = None
-    LineAmountTypes: str | None = None
-    LineItems: list[LineItem] | None = None
-    SubTotal: Decimal | None = None
-    TotalTax: Decimal | None = None
-    Total: Decimal | None = None
     RemainingCredit: Decimal | None = None
-    CurrencyCode: str | None = None
-    BrandingThemeID: str | None = None
-    UpdatedDateUTC: XeroDateTime = None
 
 
 class Allocation(Outcome):
