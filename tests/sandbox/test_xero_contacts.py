@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,23 +11,6 @@ from sandbox.fixtures.xero_demo import demo_id
 from sandbox.xero.testing import XeroSandbox
 
 CONTACTS = "/api.xro/2.0/Contacts"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[XeroSandbox]:
-    with XeroSandbox.start() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def xero(server: XeroSandbox) -> XeroSandbox:
-    server.reset()
-    return server
-
-
-@pytest.fixture
-def api(xero: XeroSandbox) -> httpx.Client:
-    return xero.client()
 
 
 def _names(response: httpx.Response) -> list[str]:

@@ -3,10 +3,7 @@ byte for byte and writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from sandbox.fixtures.xero_demo import demo_id
 from sandbox.xero.testing import XeroSandbox
@@ -14,18 +11,6 @@ from sandbox.xero.testing import XeroSandbox
 INVOICES = "/api.xro/2.0/Invoices"
 BILL = {"Type": "ACCPAY", "Contact": {"ContactID": demo_id("contact", "Dicker Data NZ")}, "InvoiceNumber": "DD-1",
         "LineItems": [{"Description": "Stock", "Quantity": 1, "UnitAmount": 10, "AccountCode": "310"}]}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[XeroSandbox]:
-    with XeroSandbox.start() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def xero(server: XeroSandbox) -> XeroSandbox:
-    server.reset()
-    return server
 
 
 def _bills(xero: XeroSandbox) -> list[dict[str, Any]]:

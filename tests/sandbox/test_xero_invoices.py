@@ -3,7 +3,6 @@ request passes. Plus totals, statuses, payments, allocations and the read filter
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -19,23 +18,6 @@ CREDIT_NOTES = "/api.xro/2.0/CreditNotes"
 KAURI = demo_id("contact", "Kauri Accounting Ltd")
 TUI = demo_id("contact", "Tui Logistics Ltd")
 SUPPLIER = demo_id("contact", "Dicker Data NZ")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[XeroSandbox]:
-    with XeroSandbox.start() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def xero(server: XeroSandbox) -> XeroSandbox:
-    server.reset()
-    return server
-
-
-@pytest.fixture
-def api(xero: XeroSandbox) -> httpx.Client:
-    return xero.client()
 
 
 def line(**changes: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ credentials, access-token expiry, connections."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -16,18 +15,6 @@ from sandbox.xero.testing import XeroSandbox
 CREDS = xero_sandbox_credentials()
 STANDARD_KEYS = {"access_token", "refresh_token", "expires_in", "token_type", "scope", "id_token"}
 SCOPE = "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[XeroSandbox]:
-    with XeroSandbox.start() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def xero(server: XeroSandbox) -> XeroSandbox:
-    server.reset()
-    return server
 
 
 def _basic() -> dict[str, str]:
