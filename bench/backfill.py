@@ -225,7 +225,8 @@ class RemoteHarness:
         self.clock = RemoteClock(self._control, info["now"] - time.time())
         self.waits = Waits(self.clock.advance)
         self.local = LocalDeployment.create(_Endpoints(info["endpoints"]), info["aws"], options={  # type: ignore[arg-type]
-            "autotask": {"limiter": LocalLimiter(), "sleep": self.waits}, "xero": {"sleep": self.waits}})
+            "autotask": {"limiter": LocalLimiter(), "sleep": self.waits}, "xero": {"sleep": self.waits},
+            "tokens": {"clock": self.clock.time, "sleep": self.clock.advance}})
         token = dict(info["token"])
         token["expires_at"] = self.clock.time() + float(token.get("expires_in", 1800))
         SecretStore(self.local.stack.client("secretsmanager")).update(
@@ -234,13 +235,7 @@ class RemoteHarness:
         self.rt = self.container()
 
     def container(self) -> Any:
-        from autoxero.xero.tokens import TokenManager
-
-        rt = self.local.runtime()
-        rt.__dict__["xero_tokens"] = TokenManager(rt.secrets, rt.config.xero_secret_id, rt.state.leases,
-                                                  token_url=rt.config.xero_token_url, kind=rt.settings.xero.kind,
-                                                  clock=self.clock.time, sleep=self.clock.advance)
-        return rt
+        return self.local.runtime()
 
     def run(self, flow: str, body: Callable[[Any], None], context: Any = None) -> dict[str, Any]:
         from autoxero.observability import metrics

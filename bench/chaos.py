@@ -242,7 +242,7 @@ class Harness:
             "autotask": {"limiter": LocalLimiter(), "sleep": advance, "rng": random.Random(seed),
                          **(autotask_options or {})},
             "xero": {"sleep": advance, "rng": random.Random(seed + 1), **(xero_options or {})},
-            "run": run_options or {}})
+            "run": run_options or {}, "tokens": {"clock": self.clock.time, "sleep": advance}})
         self.local.connect_xero_directly()
         if settings:
             self.local.runtime().state.settings.save(SyncSettings.model_validate(settings), 0)
@@ -250,11 +250,7 @@ class Harness:
 
     def container(self) -> Runtime:
         """A fresh runtime, as a new Lambda container would build it; tokens live on the sandbox clock."""
-        rt = self.local.runtime()
-        rt.__dict__["xero_tokens"] = TokenManager(rt.secrets, rt.config.xero_secret_id, rt.state.leases,
-                                                  token_url=rt.config.xero_token_url, kind=rt.settings.xero.kind,
-                                                  clock=self.clock.time, sleep=self.clock.advance)
-        return rt
+        return self.local.runtime()
 
     @contextmanager
     def reference_cache_on_sandbox_time(self) -> Iterator[None]:

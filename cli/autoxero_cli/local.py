@@ -26,8 +26,8 @@ class LocalDeployment:
     @classmethod
     def create(cls, sandbox: Sandbox, endpoint_url: str | None = None, name: str = LOCAL_STACK_NAME,
                options: dict[str, Any] | None = None) -> LocalDeployment:
-        """`options`: {"xero": {...}, "autotask": {...}, "run": {...}} keyword arguments for the clients
-        and runs (e.g. a `sleep` that advances the sandbox clock)."""
+        """`options`: {"xero": {...}, "autotask": {...}, "run": {...}, "tokens": {...}} keyword arguments for
+        the clients, runs and the token manager (e.g. a clock and `sleep` on the sandbox clock)."""
         stack = LocalStack(name, endpoint_url, stack_parameters()).create()
         seed_secrets(stack, sandbox_credentials())
         return cls(sandbox, stack, dict(options or {}))
@@ -49,6 +49,7 @@ class LocalDeployment:
         rt.xero_options.update(self.options.get("xero", {}))
         rt.autotask_options.update(self.options.get("autotask", {}))
         rt.run_options.update(self.options.get("run", {}))
+        rt.token_options.update(self.options.get("tokens", {}))
         return rt
 
     def connect_xero_directly(self) -> None:

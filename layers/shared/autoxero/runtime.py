@@ -29,6 +29,7 @@ class Runtime:
         self.xero_options: dict[str, Any] = {}
         self.autotask_options: dict[str, Any] = {}
         self.run_options: dict[str, Any] = {}
+        self.token_options: dict[str, Any] = {}
 
     @cached_property
     def config(self) -> RuntimeConfig:
@@ -60,7 +61,8 @@ class Runtime:
         from autoxero.xero.tokens import TokenManager
 
         return TokenManager(self.secrets, self.config.xero_secret_id, self.state.leases,
-                            token_url=self.config.xero_token_url, kind=self.settings.xero.kind)
+                            token_url=self.config.xero_token_url, kind=self.settings.xero.kind,
+                            **self.token_options)
 
     @cached_property
     def alerts(self) -> Alerts:
