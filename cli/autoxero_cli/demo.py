@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +40,13 @@ SCHEDULED = (("contacts", "SyncContactsFunction"), ("invoices", "SyncInvoicesFun
              ("purchase_orders", "SyncPurchaseOrdersFunction"))
 
 
+@dataclass(frozen=True)
+class World:
+    local: LocalDeployment
+    sandbox: Sandbox
+    gateway_url: str
+
+
 @dataclass
 class DemoResult:
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -61,50 +70,65 @@ class Demo:
     # ------------------------------------------------------------------ the steps
 
     def run(self) -> DemoResult:
+        with self.world():
+            pass
+        return self.result
+
+    @contextmanager
+    def world(self, port: int = 0) -> Iterator[World]:
+        """Every step of the demo, then the world it leaves (moto, the sandbox, the gateway) until the block ends:
+        `autoxero console` and the browser tests serve the console from it."""
         fixture = load_fixture()
-        with local_aws() as endpoint, Sandbox.start(fixture) as sandbox, self._progress() as progress:
-            steps = progress.add_task("autoxero demo", total=9)
+        with local_aws() as endpoint, Sandbox.start(fixture) as sandbox:
+            with self._progress() as progress:
+                steps = progress.add_task("autoxero demo", total=9)
 
-            def step(text: str) -> None:
-                progress.update(steps, description=text)
+                def step(text: str) -> None:
+                    progress.update(steps, description=text)
 
-            step("Creating the stack's table, secrets and queues from template.yaml (moto)")
-            local = LocalDeployment.create(sandbox, endpoint)
-            env = local.environment()
-            gateway = serve_gateway(local.stack, sandbox.endpoints, 0)
-            progress.advance(steps)
+                step("Creating the stack's table, secrets and queues from template.yaml (moto)")
+                local = LocalDeployment.create(sandbox, endpoint)
+                gateway = serve_gateway(local.stack, sandbox.endpoints, port)
+                progress.advance(steps)
+                try:
+                    self._steps(local, sandbox, gateway.url, step, lambda: progress.advance(steps))
+                except BaseException:
+                    gateway.stop()
+                    raise
             try:
-                step("Connecting Xero through the OAuth2 flow (XeroConnect), registering the webhook")
-                self._connect_xero(local, gateway.url)
-                self._register_webhook(sandbox, gateway.url)
-                progress.advance(steps)
-
-                step("Reviewing settings: mappings suggested from both systems' reference data")
-                self._push_settings(local)
-                progress.advance(steps)
-
-                for flow, function in SCHEDULED:
-                    step(f"Running the {flow.replace('_', ' ')} flow ({function}, as its schedule would)")
-                    self.result.summaries[flow] = invoke(function, {"flow": flow}, local.stack, sandbox.endpoints)
-                    progress.advance(steps)
-
-                step("Applying customer payments in Xero")
-                self.result.payments_applied = self._apply_payments(sandbox)
-                progress.advance(steps)
-
-                step("Delivering Xero's webhooks to XeroWebhook, then draining the queue into SyncPayments")
-                self._deliver_and_drain(local, sandbox, gateway.url)
-                progress.advance(steps)
-
-                step("Reconciling Autotask against Xero")
-                self.result.reconciliation = self._reconcile(local)
-                self.result.report = write_report(self.result.reconciliation, self.result.summaries,
-                                                  local.runtime().state.attention.list(), self.out)
-                progress.advance(steps)
+                yield World(local, sandbox, gateway.url)
             finally:
                 gateway.stop()
-            del env
-        return self.result
+
+    def _steps(self, local: LocalDeployment, sandbox: Sandbox, gateway_url: str, step: Callable[[str], None],
+               advance: Callable[[], None]) -> None:
+        step("Connecting Xero through the OAuth2 flow (XeroConnect), registering the webhook")
+        self._connect_xero(local, gateway_url)
+        self._register_webhook(sandbox, gateway_url)
+        advance()
+
+        step("Reviewing settings: mappings suggested from both systems' reference data")
+        self._push_settings(local)
+        advance()
+
+        for flow, function in SCHEDULED:
+            step(f"Running the {flow.replace('_', ' ')} flow ({function}, as its schedule would)")
+            self.result.summaries[flow] = invoke(function, {"flow": flow}, local.stack, sandbox.endpoints)
+            advance()
+
+        step("Applying customer payments in Xero")
+        self.result.payments_applied = self._apply_payments(sandbox)
+        advance()
+
+        step("Delivering Xero's webhooks to XeroWebhook, then draining the queue into SyncPayments")
+        self._deliver_and_drain(local, sandbox, gateway_url)
+        advance()
+
+        step("Reconciling Autotask against Xero")
+        self.result.reconciliation = self._reconcile(local)
+        self.result.report = write_report(self.result.reconciliation, self.result.summaries,
+                                          local.runtime().state.attention.list(), self.out)
+        advance()
 
     def _progress(self) -> Progress:
         return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),

@@ -52,6 +52,10 @@ async def proxy_event(request: Request, stage: str = "live") -> dict[str, Any]:
 
 
 def create_gateway(stack: LocalStack, environment: dict[str, str]) -> Starlette:
+    """The REST API's routes, the console's HTTP API routes (with its JWT authorizer) and the managed login."""
+    from autoxero_cli.http_api import JwtVerifier, http_api_routes
+    from autoxero_cli.managed_login import ManagedLogin
+
     def endpoint(logical_id: str) -> Any:
         async def handle(request: Request) -> Response:
             from starlette.concurrency import run_in_threadpool
@@ -66,9 +70,20 @@ def create_gateway(stack: LocalStack, environment: dict[str, str]) -> Starlette:
 
         return handle
 
-    return Starlette(routes=[Route(path, endpoint(logical_id), methods=[method])
-                             for method, path, logical_id in api_routes()])
+    routes = [Route(path, endpoint(logical_id), methods=[method]) for method, path, logical_id in api_routes()]
+    pool = stack.physical.get("ConsoleUserPool")
+    if pool:
+        verifier = JwtVerifier(f"{stack.endpoint_url}/{pool}/.well-known/jwks.json")
+        routes += ManagedLogin(stack).routes() + http_api_routes(stack, environment, verifier)
+    return Starlette(routes=routes)
 
 
 def serve_gateway(stack: LocalStack, environment: dict[str, str], port: int = 0) -> RunningServer:
-    return serve_in_thread(create_gateway(stack, environment), port)
+    environment = dict(environment)  # completed below, once the server knows its own address
+    server = serve_in_thread(create_gateway(stack, environment), port)
+    if stack.physical.get("ConsoleUserPool"):
+        from autoxero_cli.managed_login import PREFIX
+
+        environment["AUTOXERO_CONSOLE_LOGIN_URL"] = f"{server.url}{PREFIX}"
+        stack.point_console_at(server.url)
+    return server

@@ -73,7 +73,54 @@ class LocalStack:
         queues = resources("AWS::SQS::Queue")
         for logical_id in sorted(queues, key=lambda k: "RedrivePolicy" in queues[k]["Properties"]):
             self._queue(logical_id, queues[logical_id]["Properties"])
+        self._user_pools()
         return self
+
+    def _user_pools(self) -> None:
+        """The console's user pool, its groups and app client (moto's cognito-idp issues and signs the tokens)."""
+        idp = self.client("cognito-idp")
+        existing = {p["Name"]: p["Id"] for p in idp.list_user_pools(MaxResults=60)["UserPools"]}
+        for logical_id, res in resources("AWS::Cognito::UserPool").items():
+            props = res["Properties"]
+            name = self.resolve(props["UserPoolName"])
+            if name not in existing:
+                existing[name] = idp.create_user_pool(
+                    PoolName=name, UsernameAttributes=props.get("UsernameAttributes", []),
+                    AutoVerifiedAttributes=props.get("AutoVerifiedAttributes", []),
+                    MfaConfiguration=props.get("MfaConfiguration", "OFF"))["UserPool"]["Id"]
+            self.physical[logical_id] = existing[name]
+        for res in resources("AWS::Cognito::UserPoolGroup").values():
+            props = res["Properties"]
+            pool = self.resolve(props["UserPoolId"])
+            if props["GroupName"] not in {g["GroupName"] for g in idp.list_groups(UserPoolId=pool)["Groups"]}:
+                idp.create_group(UserPoolId=pool, GroupName=props["GroupName"], Precedence=props.get("Precedence", 0))
+        for logical_id, res in resources("AWS::Cognito::UserPoolClient").items():
+            props = res["Properties"]
+            pool = self.resolve(props["UserPoolId"])
+            name = self.resolve(props["ClientName"])
+            clients = {c["ClientName"]: c["ClientId"] for c in
+                       idp.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]}
+            if name not in clients:
+                # USER_PASSWORD_AUTH only here: the local managed-login stand-in signs in with it (managed_login.py).
+                clients[name] = idp.create_user_pool_client(
+                    UserPoolId=pool, ClientName=name, GenerateSecret=False,
+                    ExplicitAuthFlows=[*props.get("ExplicitAuthFlows", []), "ALLOW_USER_PASSWORD_AUTH"],
+                    AllowedOAuthFlows=props.get("AllowedOAuthFlows", []),
+                    AllowedOAuthScopes=props.get("AllowedOAuthScopes", []),
+                    AllowedOAuthFlowsUserPoolClient=True)["UserPoolClient"]["ClientId"]
+            self.physical[logical_id] = clients[name]
+
+    def point_console_at(self, gateway_url: str) -> None:
+        """The console client's callback and sign-out URLs on the local gateway (the template's are the HTTP API's)."""
+        idp = self.client("cognito-idp")
+        for logical_id, res in resources("AWS::Cognito::UserPoolClient").items():
+            props = res["Properties"]
+            idp.update_user_pool_client(
+                UserPoolId=self.resolve(props["UserPoolId"]), ClientId=self.physical[logical_id],
+                CallbackURLs=[f"{gateway_url}/console/auth/callback"], LogoutURLs=[f"{gateway_url}/console/login"],
+                ExplicitAuthFlows=[*props.get("ExplicitAuthFlows", []), "ALLOW_USER_PASSWORD_AUTH"],
+                AllowedOAuthFlows=props.get("AllowedOAuthFlows", []),
+                AllowedOAuthScopes=props.get("AllowedOAuthScopes", []), AllowedOAuthFlowsUserPoolClient=True)
 
     def _table(self, logical_id: str, props: dict[str, Any]) -> None:
         name = self.resolve(props["TableName"])
@@ -94,7 +141,14 @@ class LocalStack:
         try:
             arn = sm.describe_secret(SecretId=name)["ARN"]
         except sm.exceptions.ResourceNotFoundException:
-            arn = sm.create_secret(Name=name, SecretString=props.get("SecretString", "{}"))["ARN"]
+            value = props.get("SecretString", "{}")
+            generate = props.get("GenerateSecretString")
+            if generate:  # as CloudFormation does: the template, plus one generated key
+                import secrets as pysecrets
+
+                value = json.dumps({**json.loads(generate.get("SecretStringTemplate", "{}")),
+                                    generate["GenerateStringKey"]: pysecrets.token_urlsafe(36)})
+            arn = sm.create_secret(Name=name, SecretString=value)["ARN"]
         self.physical[logical_id] = arn
 
     def _queue(self, logical_id: str, props: dict[str, Any]) -> None:

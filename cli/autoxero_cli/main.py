@@ -19,8 +19,10 @@ sandbox_app = typer.Typer(no_args_is_help=True, help="The embedded Autotask and 
 connect_app = typer.Typer(no_args_is_help=True, help="Connect this deployment to an outside system.")
 credentials_app = typer.Typer(no_args_is_help=True, help="Store API credentials in the stack's secrets.")
 resync_app = typer.Typer(no_args_is_help=True, help="Send one record to Xero again, safely.")
+users_app = typer.Typer(no_args_is_help=True, help="The console's people: invite them with a role.")
 for sub, name in ((attention_app, "attention"), (settings_app, "settings"), (sandbox_app, "sandbox"),
-                  (connect_app, "connect"), (credentials_app, "credentials"), (resync_app, "resync")):
+                  (connect_app, "connect"), (credentials_app, "credentials"), (resync_app, "resync"),
+                  (users_app, "users")):
     app.add_typer(sub, name=name)
 
 console = Console()
@@ -511,6 +513,7 @@ def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a fre
         gateway = serve_gateway(local.stack, box.endpoints)
         write_local({"aws_endpoint": endpoint, "autotask_url": box.autotask_url, "xero_url": box.xero_url,
                      "gateway_url": gateway.url, "stack": local.stack.name,
+                     "console_user_pool": local.stack.physical.get("ConsoleUserPool"),
                      "environment": local.environment()})
         console.print(f"Autotask sandbox: {box.autotask_url}/atservicesrest/v1.0")
         console.print(f"Xero sandbox:     {box.xero_url}/api.xro/2.0")
@@ -524,6 +527,79 @@ def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a fre
             pass
         finally:
             gateway.stop()
+            forget_local()
+
+
+# ----------------------------------------------------------------------------- the console and its people
+
+
+@users_app.command("invite")
+def users_invite(email: str,
+                 role: Annotated[str, typer.Option(help="viewer (reads) or operator (reads, retries, skips, pauses "
+                                                        "and edits mappings)")] = "viewer",
+                 stack: Stack = None) -> None:
+    """Invite a person to the console: Cognito e-mails them a temporary password (locally it is printed)."""
+    import boto3
+
+    from autoxero_cli.users import InviteError, invite
+
+    tgt = target(stack)
+    if tgt.is_local:
+        pool, idp = tgt.local.get("console_user_pool"), boto3.client("cognito-idp", region_name="us-east-1")
+        if not pool:
+            raise fail("this sandbox has no console: restart it with `autoxero sandbox serve` or `autoxero console`")
+    else:
+        pool, idp = tgt.console_user_pool, boto3.client("cognito-idp")
+    try:
+        done = invite(idp, pool, email, role, local=tgt.is_local)
+    except InviteError as err:
+        raise fail(str(err)) from None
+    verb = "invited" if done.created else "already invited; role set"
+    console.print(f"{done.email}: {verb} as {done.role}.")
+    if done.password:
+        console.print(f"Sandbox password: {done.password} (sign in at {tgt.local['gateway_url']}/console/login)",
+                      highlight=False)
+    else:
+        console.print("Cognito e-mails them a temporary password and the console's address.")
+
+
+DEMO_USERS = (("operator@harbourit.example", "operator"), ("viewer@harbourit.example", "viewer"))
+DEMO_PASSWORD = "Sandbox-Console-1"  # noqa: S105 (the local sandbox's published demo password, never a real one)
+
+
+@app.command("console")
+def console_serve(port: Annotated[int, typer.Option(help="The local gateway's port (0 picks a free one)")] = 8780
+                  ) -> None:
+    """Serve the console against the sandbox, with the demo's data and two demo users (Ctrl-C stops)."""
+    import os
+
+    from autoxero.observability import logger
+    from autoxero_cli.demo import Demo
+    from autoxero_cli.target import forget_local, write_local
+    from autoxero_cli.users import invite
+
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    logger.setLevel("WARNING")
+    with Demo(err_console).world(port) as world:
+        stack = world.local.stack
+        idp = stack.client("cognito-idp")
+        for email, role in DEMO_USERS:
+            invite(idp, stack.physical["ConsoleUserPool"], email, role, local=True, password=DEMO_PASSWORD)
+        write_local({"aws_endpoint": stack.endpoint_url, "autotask_url": world.sandbox.autotask_url,
+                     "xero_url": world.sandbox.xero_url, "gateway_url": world.gateway_url, "stack": stack.name,
+                     "console_user_pool": stack.physical["ConsoleUserPool"],
+                     "environment": world.local.environment()})
+        console.print(f"Console: {world.gateway_url}/console/login", highlight=False)
+        for email, role in DEMO_USERS:
+            console.print(f"  {role}: {email} / {DEMO_PASSWORD}", highlight=False)
+        console.print("Ctrl-C stops.")
+        console.file.flush()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
             forget_local()
 
 

@@ -31,6 +31,7 @@ class Target:
     name: str
     config: RuntimeConfig
     local: dict[str, Any] | None = None
+    console_user_pool: str | None = None
 
     def runtime(self) -> Runtime:
         return Runtime(self.config)
@@ -77,7 +78,7 @@ def _deployed(stack: str) -> Target:
                "AUTOXERO_ALERT_TOPIC": outputs.get("AlarmTopicArn", "")}
     except KeyError as missing:
         raise TargetError(f"stack {stack!r} is not an autoxero stack (no output {missing})") from None
-    return Target(stack, RuntimeConfig.from_env(env))
+    return Target(stack, RuntimeConfig.from_env(env), console_user_pool=outputs.get("ConsoleUserPoolId"))
 
 
 def resolve(stack: str | None) -> Target:

@@ -44,6 +44,7 @@ class Line:
     item_code: str | None
     tracking: tuple[tuple[str, str], ...]  # (category, option)
     group: str | None = None
+    why: tuple[str, ...] = ()  # the rule behind each choice, for people (the console shows it); never sent
 
     @property
     def amount(self) -> Decimal:
@@ -73,6 +74,7 @@ class DocumentPlan:
     expected_total: Decimal  # what Xero will compute, rounding line included
     rounding: Decimal
     missing_items: tuple[str, ...] = field(default_factory=tuple)
+    lines: tuple[Line, ...] = field(default_factory=tuple)
 
     @property
     def identity_field(self) -> str:
@@ -117,18 +119,23 @@ class _Context:
     missing: set[str] = field(default_factory=set)
 
 
-def _account(item: at.BillingItem, code: at.BillingCode | None, ctx: _Context) -> str:
+def _account(item: at.BillingItem, code: at.BillingCode | None, ctx: _Context) -> tuple[str, str]:
+    """The line's account code, and the rule that chose it."""
     settings, xero, label = ctx.settings, ctx.xero, ctx.label
     chosen = settings.account_by_billing_code.get(str(item.billingCodeID)) if item.billingCodeID else None
     source = "the account mapping in settings"
+    rule = f"account: billing code {item.billingCodeID} is mapped in invoices.account_by_billing_code"
     if not chosen and code is not None:
         if settings.account_source is AccountSource.EXTERNAL_NUMBER and code.externalNumber:
             chosen, source = code.externalNumber.strip(), f"billing code '{code.name}' (external number)"
+            rule = f"account: the external number of billing code '{code.name}' (invoices.account_source)"
         elif settings.account_source is AccountSource.GENERAL_LEDGER and code.generalLedgerAccount is not None:
             chosen = settings.account_by_gl.get(str(code.generalLedgerAccount))
             source = f"billing code '{code.name}' (GL {code.generalLedgerAccount})"
+            rule = f"account: GL {code.generalLedgerAccount} of billing code '{code.name}' (invoices.account_by_gl)"
     if not chosen:
         chosen, source = settings.default_account_code, "the default account in settings"
+        rule = "account: nothing more specific applies, so the default (invoices.default_account_code)"
     if chosen not in xero.accounts:
         raise fail("unknown_account",
                    f"{label}: line '{item.itemName or item.description}' would post to account {chosen} "
@@ -136,18 +143,20 @@ def _account(item: at.BillingItem, code: at.BillingCode | None, ctx: _Context) -
                    f"Add account {chosen} in Xero, or map the billing code to an existing account code in "
                    "settings (invoices.account_by_billing_code).", account_code=chosen,
                    billing_code_id=item.billingCodeID)
-    return chosen
+    return chosen, rule
 
 
-def _item_code(item: at.BillingItem, ctx: _Context) -> str | None:
+def _item_code(item: at.BillingItem, ctx: _Context) -> tuple[str | None, str]:
+    """The line's Xero item code (or None), and the rule that chose it."""
     settings, xero, label, missing = ctx.settings, ctx.xero, ctx.label, ctx.missing
     mapped = settings.item_by_billing_code.get(str(item.billingCodeID)) if item.billingCodeID else None
+    by_code = f"item: billing code {item.billingCodeID} is mapped in invoices.item_by_billing_code"
     if mapped:
         if mapped in xero.item_codes:
-            return mapped
+            return mapped, by_code
         if settings.create_missing_items:
             missing.add(mapped)
-            return mapped
+            return mapped, by_code + " (created in Xero: invoices.create_missing_items)"
         raise fail("unknown_item", f"{label}: billing code {item.billingCodeID} maps to Xero item '{mapped}', "
                    "which Xero does not have.",
                    f"Create item '{mapped}' in Xero, fix invoices.item_by_billing_code, or turn on "
@@ -155,31 +164,36 @@ def _item_code(item: at.BillingItem, ctx: _Context) -> str | None:
     product = ctx.ref.products.get(item.productID) if item.productID else None
     if settings.item_by_product_sku and product and product.sku:
         sku = product.sku.strip()
+        by_sku = f"item: the product's SKU '{sku}' (invoices.item_by_product_sku)"
         if sku in xero.item_codes:
-            return sku
+            return sku, by_sku
         if settings.create_missing_items and len(sku) <= 30:
             missing.add(sku)
-            return sku
-    return None
+            return sku, by_sku + " (created in Xero: invoices.create_missing_items)"
+    return None, "item: none (no item mapping or product SKU applies)"
 
 
-def _tax_type(item: at.BillingItem, ctx: _Context) -> str | None:
+def _tax_type(item: at.BillingItem, ctx: _Context) -> tuple[str | None, str]:
+    """The line's tax type (None: Xero applies the account's default rate), and the rule that chose it."""
     company, invoice, ref, xero, label = ctx.company, ctx.invoice, ctx.ref, ctx.xero, ctx.label
     tax = ctx.settings.tax
     if company.isTaxExempt:
         chosen: str | None = tax.exempt_tax_type
+        rule = "tax: the company is tax exempt in Autotask (invoices.tax.exempt_tax_type)"
     elif tax.mode is TaxMode.XERO_CALCULATES:
         # Xero applies each account's default rate, except where Autotask charged no tax on the line:
         # Xero must not add tax the customer was never charged.
         if item.taxDollars != 0 or item.extendedPrice == 0:
-            return None
+            return None, "tax: Xero applies the account's default rate (invoices.tax.mode: xero_calculates)"
         chosen = tax.exempt_tax_type
+        rule = "tax: Autotask charged no tax on this line (invoices.tax.exempt_tax_type)"
     else:
         region = (invoice.taxRegionName or "").strip() or (
             ref.tax_regions[company.taxRegionID].name if company.taxRegionID in ref.tax_regions else "")
         category = ref.tax_categories[item.taxCategoryID].name if item.taxCategoryID in ref.tax_categories else ""
         key = f"{region}|{category}"
         chosen = tax.by_region_and_category.get(key)
+        rule = f"tax: region '{region}' and category '{category}' (invoices.tax.by_region_and_category)"
         if not chosen:
             raise fail("unmapped_tax",
                        f"{label}: no Xero tax rate is mapped for tax region '{region or '(none)'}' and category "
@@ -189,7 +203,7 @@ def _tax_type(item: at.BillingItem, ctx: _Context) -> str | None:
     if chosen not in xero.tax_rates:
         raise fail("unknown_tax_type", f"{label}: tax rate '{chosen}' is not an active tax rate in Xero.",
                    "Use an active Xero tax rate in settings (see Settings > Tax rates in Xero).", tax_type=chosen)
-    return chosen
+    return chosen, rule
 
 
 def _tracking_value(rule: TrackingRule, item: at.BillingItem, code: at.BillingCode | None, ctx: _Context) -> str | None:
@@ -207,14 +221,18 @@ def _tracking_value(rule: TrackingRule, item: at.BillingItem, code: at.BillingCo
             return company.udf(rule.udf_name or "")
 
 
-def _tracking(item: at.BillingItem, code: at.BillingCode | None, ctx: _Context) -> tuple[tuple[str, str], ...]:
+def _tracking(item: at.BillingItem, code: at.BillingCode | None,
+              ctx: _Context) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The line's (category, option) pairs, and the rule behind each."""
     xero, label = ctx.xero, ctx.label
     chosen: list[tuple[str, str]] = []
+    why: list[str] = []
     for rule in ctx.settings.tracking:
         value = _tracking_value(rule, item, code, ctx)
         if not value:
             continue
         option = rule.options.get(value, value)
+        mapped = "mapped in its options" if value in rule.options else "used as the option name"
         if rule.category not in xero.tracking:
             raise fail("unknown_tracking_category",
                        f"{label}: tracking category '{rule.category}' is not active in Xero.",
@@ -225,7 +243,9 @@ def _tracking(item: at.BillingItem, code: at.BillingCode | None, ctx: _Context) 
                        f"Add the option '{option}' in Xero, or map '{value}' in invoices.tracking[].options.",
                        category=rule.category, option=option)
         chosen.append((rule.category, option))
-    return tuple(chosen)
+        why.append(f"tracking: {rule.category} = '{option}' from the {rule.source.value} '{value}' ({mapped}, "
+                   "invoices.tracking)")
+    return tuple(chosen), tuple(why)
 
 
 def _line(item: at.BillingItem, sign: int, ctx: _Context) -> Line:
@@ -238,15 +258,20 @@ def _line(item: at.BillingItem, sign: int, ctx: _Context) -> Line:
     unit = four_places(abs(rate)) * (1 if amount >= 0 else -1)
     description = " ".join(x for x in (item.itemName, item.description) if x and x.strip()
                            ) if item.itemName != item.description else (item.description or "")
+    account, account_rule = _account(item, code, ctx)
+    tax_type, tax_rule = _tax_type(item, ctx)
+    item_code, item_rule = _item_code(item, ctx)
+    tracking, tracking_rules = _tracking(item, code, ctx)
     return Line(
         description=(description or "Item")[:4000],
         quantity=four_places(abs(quantity)),
         unit_amount=unit,
-        account_code=_account(item, code, ctx),
-        tax_type=_tax_type(item, ctx),
-        item_code=_item_code(item, ctx),
-        tracking=_tracking(item, code, ctx),
+        account_code=account,
+        tax_type=tax_type,
+        item_code=item_code,
+        tracking=tracking,
         group=(item.lineItemGroupDescription or "").strip() or None,
+        why=(account_rule, tax_rule, item_rule, *tracking_rules),
     )
 
 
@@ -260,7 +285,9 @@ def _grouped(lines: list[Line]) -> list[Line]:
         first.setdefault(key, line)
     return [Line(description=key[0], quantity=Decimal(1), unit_amount=total, account_code=first[key].account_code,
                  tax_type=first[key].tax_type, item_code=first[key].item_code, tracking=first[key].tracking,
-                 group=first[key].group) for key, total in merged.items()]
+                 group=first[key].group,
+                 why=(*first[key].why, "grouped: one line per printed group (invoices.group_by_line_item_group)"))
+            for key, total in merged.items()]
 
 
 # ----------------------------------------------------------------------------- the document
@@ -305,13 +332,14 @@ def map_invoice(invoice: at.Invoice, items: list[at.BillingItem], company: at.Co
                        "not an active account in Xero.", "Set invoices.rounding_account_code to an active account.")
         lines.append(Line("Rounding", Decimal(1), difference, settings.rounding_account_code,
                           settings.tax.exempt_tax_type if settings.tax.exempt_tax_type in xero.tax_rates else None,
-                          None, ()))
+                          None, (), why=(f"rounding: Xero's total differs from Autotask's by {difference} (within "
+                                         "invoices.rounding_tolerance), posted to invoices.rounding_account_code",)))
     payload = _header(ctx, items, contact_id, kind, number)
     payload["LineItems"] = [line.wire(xero) for line in lines]
     if deep_link:
         payload["Url"] = deep_link
     return DocumentPlan(invoice.id, kind, number, payload, content_hash(payload), autotask_total,
-                        computed + difference, difference, tuple(sorted(ctx.missing)))
+                        computed + difference, difference, tuple(sorted(ctx.missing)), tuple(lines))
 
 
 def _header(ctx: _Context, items: list[at.BillingItem], contact_id: str, kind: Kind, number: str) -> dict[str, Any]:

@@ -6,8 +6,10 @@ overwrite each other. Every version is kept in the history.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from autoxero.settings import SyncSettings
@@ -16,6 +18,13 @@ from autoxero.state.table import StateError, StateTable, settings_key, settings_
 
 class SettingsConflict(StateError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsVersion:
+    version: int
+    author: str
+    saved_at: int
 
 
 class SettingsStore:
@@ -57,3 +66,16 @@ class SettingsStore:
         item = self._t.get(settings_version_key(version))
         return SyncSettings.model_validate_json(str(item["document"])) if item else None
 
+    def versions(self) -> list[SettingsVersion]:
+        """Every saved version, newest first: who pushed it and when."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(settings_version_key(0)["pk"]),
+                                  "ScanIndexForward": False, "ProjectionExpression": "version, author, saved_at"}
+        while True:
+            answer = self._t.table.query(**kwargs)
+            items.extend(answer["Items"])
+            if "LastEvaluatedKey" not in answer:
+                break
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return [SettingsVersion(int(i["version"]), str(i.get("author", "")), int(i.get("saved_at", 0)))
+                for i in items]

@@ -1,0 +1,86 @@
+"""What the overview page shows: connection health, each flow's last run, the paused/active switch and what
+needs attention now. Read from the state table and the Xero secret only: opening the page costs no Autotask or
+Xero call (their quotas belong to the sync)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from autoxero.state import AttentionItem, ControlStatus
+
+if TYPE_CHECKING:
+    from autoxero.runtime import Runtime
+
+FLOWS = ("contacts", "invoices", "purchase_orders", "payments")
+XERO_REFRESH_TOKEN_DAYS = 60  # Xero ends a connection whose refresh token goes unused this long
+
+
+@dataclass(frozen=True, slots=True)
+class XeroHealth:
+    connected: bool
+    organisation: str
+    token_age_days: float | None
+    days_to_expiry: float | None
+    access_token_minutes: float | None
+
+    @property
+    def warning(self) -> bool:
+        return not self.connected or (self.days_to_expiry is not None and self.days_to_expiry < 15)
+
+
+@dataclass(frozen=True, slots=True)
+class AutotaskHealth:
+    reached_at: int | None
+    calls_last_run: int
+    problem: str | None
+    quota_share: float | None  # of the hourly limit, used by the last hour of runs (None: unknown)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    xero: XeroHealth
+    autotask: AutotaskHealth
+    runs: list[dict[str, Any]]
+    control: ControlStatus
+    attention: list[AttentionItem]
+    skipped: int
+
+
+def xero_health(rt: Runtime, now: float | None = None) -> XeroHealth:
+    now = time.time() if now is None else now
+    secret = rt.secrets.read(rt.config.xero_secret_id)
+    token = secret.get("token_set") or {}
+    if not token:
+        return XeroHealth(False, str(secret.get("tenant_name") or ""), None, None, None)
+    last = secret.get("refreshed_at") or secret.get("connected_at")
+    age = (now - float(last)) / 86400 if last else None
+    expires_at = token.get("expires_at")
+    return XeroHealth(True, str(secret.get("tenant_name") or secret.get("tenant_id") or ""),
+                      None if age is None else round(age, 1),
+                      None if age is None else round(XERO_REFRESH_TOKEN_DAYS - age, 1),
+                      None if expires_at is None else round((float(expires_at) - now) / 60))
+
+
+def autotask_health(runs: list[dict[str, Any]]) -> AutotaskHealth:
+    ran = [r for r in runs if r.get("at")]
+    latest = max(ran, key=lambda r: r["at"], default=None)
+    if latest is None:
+        return AutotaskHealth(None, 0, None, None)
+    stopped = str(latest.get("stopped") or "")
+    problem = stopped if "autotask" in stopped.lower() else None
+    hour_calls = sum(int(r.get("autotask_calls", 0)) for r in ran if latest["at"] - r["at"] < 3600)
+    return AutotaskHealth(int(latest["at"]), int(latest.get("autotask_calls", 0)), problem,
+                          round(hour_calls / 10_000, 4))
+
+
+def overview(rt: Runtime) -> Overview:
+    runs = []
+    for flow in FLOWS:
+        last = rt.state.runs.last(flow)
+        runs.append({"flow": flow, **(last or {})})
+    attention = sorted(rt.state.attention.list(), key=lambda i: i.last_seen, reverse=True)
+    return Overview(xero=xero_health(rt), autotask=autotask_health(runs), runs=runs,
+                    control=rt.state.control.status(), attention=attention,
+                    skipped=len(rt.state.attention.skipped()))

@@ -1,0 +1,141 @@
+"""Invoices: search them, and tell one invoice's story — when autoxero read it, what it became in Xero and why
+each line got its account, tax, item and tracking (the rules come from the mapping functions themselves, as
+`Line.why`), totals on both sides, payments and the paid date written back, every attempt and problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from autoxero.autotask import models as at
+from autoxero.autotask.query import Query, contains, eq, gte, in_, lte
+from autoxero.mapping.common import Problem, Unmappable
+from autoxero.mapping.invoices import DocumentPlan, map_invoice
+from autoxero.state import AttentionItem, LedgerEntry, MapEntry
+
+if TYPE_CHECKING:
+    from autoxero.sync.run import FlowRun
+    from autoxero.xero import models as xm
+
+MAX_RESULTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    invoice: at.Invoice
+    company: str
+    status: str
+
+
+@dataclass
+class Story:
+    invoice: at.Invoice
+    company: at.Company | None
+    entry: MapEntry | None
+    plan: DocumentPlan | None
+    problem: Problem | None
+    xero: xm.Invoice | None
+    attention: AttentionItem | None
+    skipped: bool
+    history: list[LedgerEntry] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return str(self.entry.extra.get("document", "invoice")) if self.entry else "invoice"
+
+
+def _status(entry: MapEntry | None, attention: set[str], skipped: set[str], invoice: at.Invoice) -> str:
+    key = str(invoice.id)
+    if key in skipped:
+        return "skipped"
+    if key in attention:
+        return "needs attention"
+    if entry is not None:
+        return {"synced": "in Xero", "pending": "being sent", "failed": "refused by Xero"}.get(entry.status,
+                                                                                               entry.status)
+    return "exported before autoxero" if invoice.webServiceDate else "not sent yet"
+
+
+def search(run: FlowRun, text: str = "", start: dt.date | None = None, end: dt.date | None = None) -> list[Found]:
+    """By Autotask invoice number (or id), customer name, or invoice date; the newest first, at most 50."""
+    text = text.strip()
+    filters = []
+    companies: dict[int, at.Company] = {}
+    if text:
+        by_number = list(run.autotask.query_models("Invoices", at.Invoice, Query([eq("invoiceNumber", text)])))
+        if not by_number and text.isdigit():
+            by_number = list(run.autotask.query_models("Invoices", at.Invoice, Query([eq("id", int(text))])))
+        if by_number:
+            return _found(run, by_number, companies)
+        companies = {c.id: c for c in itertools.islice(run.autotask.query_models(
+            "Companies", at.Company, Query([contains("companyName", text)])), 200)}
+        if not companies:
+            return []
+        filters.append(in_("companyID", sorted(companies)))
+    if start:
+        filters.append(gte("invoiceDateTime", dt.datetime.combine(start, dt.time(), dt.UTC)))
+    if end:
+        filters.append(lte("invoiceDateTime", dt.datetime.combine(end, dt.time.max, dt.UTC)))
+    if not filters:
+        filters.append(gte("invoiceDateTime", dt.datetime.combine(run.settings.invoices.start_date, dt.time(),
+                                                                  dt.UTC)))
+    invoices = list(run.autotask.query_models("Invoices", at.Invoice, Query(filters)))
+    invoices.sort(key=lambda i: (i.invoiceDateTime, i.id), reverse=True)
+    return _found(run, invoices[:MAX_RESULTS], companies)
+
+
+def _found(run: FlowRun, invoices: list[at.Invoice], companies: dict[int, at.Company]) -> list[Found]:
+    missing = sorted({i.companyID for i in invoices} - set(companies))
+    if missing:
+        companies.update({c.id: c for c in run.autotask.query_in("Companies", at.Company, "id", missing)})
+    entries = run.state.ids.get_many("invoice", [i.id for i in invoices])
+    attention = {i.record_id for i in run.state.attention.list("invoices")}
+    skipped = {s.record_id for s in run.state.attention.skipped("invoices")}
+    return [Found(i, companies[i.companyID].companyName if i.companyID in companies else "",
+                  _status(entries.get(str(i.id)), attention, skipped, i)) for i in invoices]
+
+
+def story(run: FlowRun, invoice_id: int) -> Story | None:
+    from autoxero.sync.reference import autotask_reference, ensure_known, xero_reference
+
+    record = run.autotask.get("Invoices", invoice_id)
+    if record is None:
+        return None
+    invoice = at.Invoice.model_validate(record)
+    items = list(run.autotask.query_in("BillingItems", at.BillingItem, "invoiceID", [invoice.id]))
+    company_record = run.autotask.get("Companies", invoice.companyID)
+    company = at.Company.model_validate(company_record) if company_record else None
+    entry = run.state.ids.get("invoice", invoice.id)
+    plan, problem = None, None
+    if company is not None and items:
+        contact = run.state.ids.get("contact", company.id)
+        ref = ensure_known(run, autotask_reference(run),
+                           billing_codes={i.billingCodeID for i in items if i.billingCodeID},
+                           products={i.productID for i in items if i.productID},
+                           tax_categories={i.taxCategoryID for i in items if i.taxCategoryID},
+                           templates={t for t in [invoice.invoiceEditorTemplateID] if t},
+                           payment_terms={t for t in [invoice.paymentTerm] if t})
+        try:
+            plan = map_invoice(invoice, items, company, (contact.xero_id if contact else None) or "(no contact yet)",
+                               ref=ref, xero=xero_reference(run), settings=run.settings.invoices)
+        except Unmappable as err:
+            problem = err.problem
+    xero_invoice = None
+    if entry and entry.xero_id and entry.extra.get("document", "invoice") == "invoice":
+        xero_invoice = next(iter(run.xero.invoices_by_id([entry.xero_id])), None)
+    history = [*run.state.ledger.history("invoices", invoice.id), *run.state.ledger.history("payments", invoice.id)]
+    history.sort(key=lambda e: e.at)
+    return Story(invoice, company, entry, plan, problem, xero_invoice, run.state.attention.get("invoices", invoice.id),
+                 run.state.attention.is_skipped("invoices", invoice.id), history)
+
+
+def line_rows(story: Story) -> list[dict[str, Any]]:
+    """Each line as the page shows it: amounts, the Xero codes, and why."""
+    if story.plan is None:
+        return []
+    return [{"description": line.description, "quantity": line.quantity, "unit_amount": line.unit_amount,
+             "amount": line.amount, "account": line.account_code, "tax": line.tax_type or "(account default)",
+             "item": line.item_code or "", "tracking": ", ".join(f"{c}: {o}" for c, o in line.tracking),
+             "why": line.why} for line in story.plan.lines]

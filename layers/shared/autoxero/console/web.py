@@ -1,0 +1,72 @@
+"""Rendering and reading forms: Jinja2 with autoescaping always on, and the console's small helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+HERE = Path(__file__).parent
+XERO_INVOICE_URL = "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={id}"
+XERO_CREDIT_NOTE_URL = "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}"
+
+
+def money(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)):,.2f}"
+
+
+def when(value: Any) -> str:
+    """An ISO timestamp or epoch seconds as 'YYYY-MM-DD HH:MM UTC'."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, int | float):
+        stamp = dt.datetime.fromtimestamp(float(value), dt.UTC)
+    else:
+        try:
+            stamp = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["money"] = money
+    env.filters["when"] = when
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def static_file(name: str) -> tuple[str, str] | None:
+    """(body, content type) of a file under static/, or None; never a path outside it."""
+    path = (HERE / "static" / name).resolve()
+    if path.parent != (HERE / "static").resolve() or not path.is_file():
+        return None
+    kind = {".css": "text/css", ".js": "text/javascript", ".png": "image/png"}.get(path.suffix, "text/plain")
+    return path.read_text(), f"{kind}; charset=utf-8"
+
+
+def form(body: str | None) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body; the last value of a repeated field wins."""
+    return {key: values[-1] for key, values in parse_qs(body or "", keep_blank_values=True).items()}
+
+
+def xero_link(kind: str, xero_id: str | None) -> str | None:
+    if not xero_id:
+        return None
+    return (XERO_CREDIT_NOTE_URL if kind == "credit_note" else XERO_INVOICE_URL).format(id=xero_id)
