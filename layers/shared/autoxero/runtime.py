@@ -52,8 +52,9 @@ class Runtime:
         return EventQueue(self.config.events_queue_url)
 
 
-    @cached_property
+    @property
     def settings(self) -> SyncSettings:
+        """Read at each use (one GetItem per run), never kept: a warm container's next run must see a push."""
         return self.state.settings.load()[0]
 
     @cached_property
