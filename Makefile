@@ -14,7 +14,7 @@ CHECKOV_VENV := .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help install demo test lint typecheck unit template build bench chaos security clean
+.PHONY: help install demo test lint typecheck unit template build bench chaos security clean browser
 
 help:
 	@echo "make demo   - set up and run every flow on the embedded sandbox"
@@ -51,7 +51,15 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-unit: $(VENV)/.installed
+# Debian's chromium drives the console's browser tests (tests/browser). Installed only when missing; CI runs as
+# root on a fresh machine, a developer's machine uses sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends chromium; }
+
+unit: $(VENV)/.installed browser
 	$(VENV)/bin/pytest
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed

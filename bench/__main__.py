@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import autotask_reads, backfill, coldstart, flows
+from bench import console as console_pages
 
 
 def main() -> int:
@@ -51,6 +52,8 @@ def main() -> int:
         for name, (ms, goal) in cold["handlers"].items():  # type: ignore[union-attr]
             starts.add_row(name, f"{ms:.0f}", str(goal))
         console.print(starts)
+    console.rule("the console (bench/console.py)")
+    console_pages.main()
     console.rule("backfill and memory (bench/backfill.py)")
     return backfill.main([])
 

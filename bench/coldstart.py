@@ -16,8 +16,8 @@ LAYER = ROOT / ".aws-sam" / "host-layer" / "python"
 ARM_LAYER = BUILD / "SharedLayer" / "python"
 HANDLERS = {"SyncContactsFunction": "sync", "SyncInvoicesFunction": "sync", "SyncPurchaseOrdersFunction": "sync",
             "SyncPaymentsFunction": "sync", "XeroWebhookFunction": "webhook", "AutotaskWebhookFunction": "webhook",
-            "XeroConnectFunction": "connect"}
-GOALS_MS = {"sync": 500, "webhook": 250, "connect": 500}
+            "XeroConnectFunction": "connect", "ConsoleFunction": "console"}
+GOALS_MS = {"sync": 500, "webhook": 250, "connect": 500, "console": 500}
 
 
 def size_mb(path: Path) -> float:
