@@ -283,6 +283,11 @@ def main(console: Console | None = None) -> int:
             console.print(f"  {row.number}: {row.issue} {row.note}")
         return 1
     console.print("[bold green]The sandbox reconciles.[/]")
+    from autoxero_cli.users import CONSOLE_PORT, DEMO_PASSWORD, DEMO_USERS
+
+    console.print(f"See it in the console: `.venv/bin/autoxero console`, then open "
+                  f"http://127.0.0.1:{CONSOLE_PORT}/console/login as {DEMO_USERS[0][0]} (password {DEMO_PASSWORD}; "
+                  f"{DEMO_USERS[1][0]} is a viewer).", highlight=False)
     return 0
 
 

@@ -85,5 +85,6 @@ def serve_gateway(stack: LocalStack, environment: dict[str, str], port: int = 0)
         from autoxero_cli.managed_login import PREFIX
 
         environment["AUTOXERO_CONSOLE_LOGIN_URL"] = f"{server.url}{PREFIX}"
+        environment["AUTOXERO_XERO_CONNECT_URL"] = f"{server.url}/xero/connect"
         stack.point_console_at(server.url)
     return server

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from autoxero_cli.users import CONSOLE_PORT
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 attention_app = typer.Typer(no_args_is_help=True, help="Records that need a person: list, explain, retry, resolve.")
 settings_app = typer.Typer(no_args_is_help=True,
@@ -563,20 +565,16 @@ def users_invite(email: str,
         console.print("Cognito e-mails them a temporary password and the console's address.")
 
 
-DEMO_USERS = (("operator@harbourit.example", "operator"), ("viewer@harbourit.example", "viewer"))
-DEMO_PASSWORD = "Sandbox-Console-1"  # noqa: S105 (the local sandbox's published demo password, never a real one)
-
-
 @app.command("console")
-def console_serve(port: Annotated[int, typer.Option(help="The local gateway's port (0 picks a free one)")] = 8780
-                  ) -> None:
+def console_serve(port: Annotated[int, typer.Option(help="The local gateway's port (0 picks a free one)")]
+                  = CONSOLE_PORT) -> None:
     """Serve the console against the sandbox, with the demo's data and two demo users (Ctrl-C stops)."""
     import os
 
     from autoxero.observability import logger
     from autoxero_cli.demo import Demo
     from autoxero_cli.target import forget_local, write_local
-    from autoxero_cli.users import invite
+    from autoxero_cli.users import DEMO_PASSWORD, DEMO_USERS, invite
 
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     logger.setLevel("WARNING")

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 ROLES = ("viewer", "operator")
+CONSOLE_PORT = 8780  # `autoxero console`'s default
+DEMO_USERS = (("operator@harbourit.example", "operator"), ("viewer@harbourit.example", "viewer"))
+DEMO_PASSWORD = "Sandbox-Console-1"  # noqa: S105 (the sandbox's published demo password, never a real one)
 
 
 class InviteError(ValueError):

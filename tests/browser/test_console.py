@@ -73,6 +73,7 @@ def test_a_viewer_cannot_change_anything_and_the_server_refuses(served, ui):
     for path, fields in (("/console/attention/retry", {"flow": "invoices", "record": item.record_id}),
                          ("/console/attention/skip", {"flow": "invoices", "record": item.record_id, "reason": "x"}),
                          ("/console/control", {"action": "pause", "reason": "x"}),
+                         ("/console/xero/reconnect", {}),
                          ("/console/mappings/review", {"default_account_code": "210"})):
         answer = ui.post(page, path, fields)
         assert answer["status"] == 403, path
@@ -186,4 +187,17 @@ def test_a_hostile_company_name_renders_as_text(served, ui):
     assert page.locator("#results img").count() == 0 and page.locator("#results script").count() == 0
     assert page.evaluate("window.pwned") is None
     ui.shoot(page, "viewer-hostile-name")
+    page.context.close()
+
+
+def test_an_operator_reconnects_xero_from_the_overview(served, ui):
+    rt = served.runtime()
+    before = rt.secrets.read(rt.config.xero_secret_id, fresh=True)["connected_at"]
+    page = ui.sign_in("operator")
+    page.click("#reconnect")  # on to the stack's connect endpoint, Xero's sign-in (the sandbox approves), back
+    page.wait_for_url("**/xero/callback**")
+    assert "Connected to Xero organisation 'Harbour IT Ltd'" in page.content()
+    assert rt.secrets.read(rt.config.xero_secret_id, fresh=True)["connected_at"] >= before
+    [issued] = [e for e in rt.state.ledger.history("control", "xero") if e.action == "reconnect link issued"]
+    assert issued.detail["by"] == ui.users["operator"]
     page.context.close()

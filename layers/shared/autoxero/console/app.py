@@ -206,6 +206,20 @@ def control() -> Response[str]:
     return overview_page(notice=outcome)
 
 
+@app.post("/console/xero/reconnect")
+def reconnect_xero() -> Response[str]:
+    """A one-time link to the stack's Xero connect endpoint (the person approving in Xero picks the organisation)."""
+    from autoxero.xero.connect import ConnectService
+
+    fields = web.form(app.current_event.decoded_body)
+    person = _operator(fields)
+    rt = runtime()
+    token = ConnectService.from_runtime(rt, redirect_uri="").issue_setup_token()
+    rt.state.ledger.append("control", "xero", "reconnect link issued", "ok", {"by": person.email})
+    target = f"{os.environ['AUTOXERO_XERO_CONNECT_URL']}?setup_token={token}"
+    return Response(status_code=303, content_type=HTML, body="", headers={"Location": target, **SECURITY_HEADERS})
+
+
 def _date(text: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text) if text else None

@@ -14,7 +14,9 @@ function withToken(request) {
     if (!session) { return signIn(); }
     var headers = new Headers(request.headers);
     headers.set("Authorization", "Bearer " + session.idToken);
-    var init = {method: request.method, headers: headers, credentials: "omit"};
+    // A page's redirect (e.g. on to Xero's sign-in) is left to the browser, which follows it as a navigation.
+    var init = {method: request.method, headers: headers, credentials: "omit",
+                redirect: request.mode === "navigate" ? "manual" : "follow"};
     var body = request.method === "GET" || request.method === "HEAD" ? Promise.resolve(null)
       : request.clone().arrayBuffer();
     return body.then(function (bytes) {
