@@ -194,7 +194,8 @@ def test_an_operator_reconnects_xero_from_the_overview(served, ui):
     rt = served.runtime()
     before = rt.secrets.read(rt.config.xero_secret_id, fresh=True)["connected_at"]
     page = ui.sign_in("operator")
-    page.click("#reconnect")  # on to the stack's connect endpoint, Xero's sign-in (the sandbox approves), back
+    page.click("#reconnect")
+    page.click("#continue-to-xero")  # the stack's connect endpoint, Xero's sign-in (the sandbox approves), back
     page.wait_for_url("**/xero/callback**")
     assert "Connected to Xero organisation 'Harbour IT Ltd'" in page.content()
     assert rt.secrets.read(rt.config.xero_secret_id, fresh=True)["connected_at"] >= before

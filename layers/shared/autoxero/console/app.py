@@ -216,8 +216,7 @@ def reconnect_xero() -> Response[str]:
     rt = runtime()
     token = ConnectService.from_runtime(rt, redirect_uri="").issue_setup_token()
     rt.state.ledger.append("control", "xero", "reconnect link issued", "ok", {"by": person.email})
-    target = f"{os.environ['AUTOXERO_XERO_CONNECT_URL']}?setup_token={token}"
-    return Response(status_code=303, content_type=HTML, body="", headers={"Location": target, **SECURITY_HEADERS})
+    return _page("reconnect.html", person, link=f"{os.environ['AUTOXERO_XERO_CONNECT_URL']}?setup_token={token}")
 
 
 def _date(text: str) -> dt.date | None:
