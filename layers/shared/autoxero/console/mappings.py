@@ -154,7 +154,8 @@ def review(run: FlowRun, current: SyncSettings, version: int, document: dict[str
 
 
 def _recent(run: FlowRun) -> list[at.Invoice]:
-    since = dt.datetime.combine(run.settings.invoices.start_date, dt.time(), dt.UTC)
+    since = dt.datetime.combine(run.settings.invoices.start_date or run.now().date() - dt.timedelta(days=90),
+                                dt.time(), dt.UTC)
     invoices = list(itertools.islice(run.autotask.query_models(
         "Invoices", at.Invoice, Query([gte("invoiceDateTime", since)])), 500))
     invoices.sort(key=lambda i: (i.invoiceDateTime, i.id), reverse=True)

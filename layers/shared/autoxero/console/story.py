@@ -79,8 +79,8 @@ def search(run: FlowRun, text: str = "", start: dt.date | None = None, end: dt.d
     if end:
         filters.append(lte("invoiceDateTime", dt.datetime.combine(end, dt.time.max, dt.UTC)))
     if not filters:
-        filters.append(gte("invoiceDateTime", dt.datetime.combine(run.settings.invoices.start_date, dt.time(),
-                                                                  dt.UTC)))
+        since = run.settings.invoices.start_date or run.now().date() - dt.timedelta(days=90)
+        filters.append(gte("invoiceDateTime", dt.datetime.combine(since, dt.time(), dt.UTC)))
     invoices = list(run.autotask.query_models("Invoices", at.Invoice, Query(filters)))
     invoices.sort(key=lambda i: (i.invoiceDateTime, i.id), reverse=True)
     return _found(run, invoices[:MAX_RESULTS], companies)
