@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from autoxero_cli.common import Stack, console, err_console, fail, options, target
-from autoxero_cli.users import CONSOLE_PORT
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 attention_app = typer.Typer(no_args_is_help=True, help="Records that need a person: list, explain, retry, resolve.")
@@ -21,10 +20,8 @@ sandbox_app = typer.Typer(no_args_is_help=True, help="The embedded Autotask and 
 connect_app = typer.Typer(no_args_is_help=True, help="Connect this deployment to an outside system.")
 credentials_app = typer.Typer(no_args_is_help=True, help="Store API credentials in the stack's secrets.")
 resync_app = typer.Typer(no_args_is_help=True, help="Send one record to Xero again, safely.")
-users_app = typer.Typer(no_args_is_help=True, help="The console's people: invite them with a role.")
 for sub, name in ((attention_app, "attention"), (settings_app, "settings"), (sandbox_app, "sandbox"),
-                  (connect_app, "connect"), (credentials_app, "credentials"), (resync_app, "resync"),
-                  (users_app, "users")):
+                  (connect_app, "connect"), (credentials_app, "credentials"), (resync_app, "resync")):
     app.add_typer(sub, name=name)
 
 FLOWS = ("contacts", "invoices", "purchase_orders", "payments")
@@ -523,7 +520,6 @@ def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a fre
     from autoxero_cli.gateway import serve_gateway
     from autoxero_cli.local import LocalDeployment
     from autoxero_cli.localenv import local_aws
-    from autoxero_cli.target import forget_local, write_local
     from sandbox.server import Sandbox, load_fixture
 
     try:
@@ -533,100 +529,21 @@ def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a fre
     with local_aws() as endpoint, Sandbox.start(fixture, autotask_port=autotask_port, xero_port=xero_port) as box:
         local = LocalDeployment.create(box, endpoint)
         gateway = serve_gateway(local.stack, box.endpoints)
-        write_local({"aws_endpoint": endpoint, "autotask_url": box.autotask_url, "xero_url": box.xero_url,
-                     "gateway_url": gateway.url, "stack": local.stack.name,
-                     "console_user_pool": local.stack.physical.get("ConsoleUserPool"),
-                     "environment": local.environment()})
         console.print(f"Autotask sandbox: {box.autotask_url}/atservicesrest/v1.0")
         console.print(f"Xero sandbox:     {box.xero_url}/api.xro/2.0")
         console.print(f"AWS (moto):       {endpoint}")
         console.print(f"API gateway:      {gateway.url}")
         console.print("Next: `autoxero connect xero`, `autoxero sync contacts`. Ctrl-C stops.")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            gateway.stop()
-            forget_local()
-
-
-# ----------------------------------------------------------------------------- the console and its people
-
-
-@users_app.command("invite")
-def users_invite(email: str,
-                 role: Annotated[str, typer.Option(help="viewer (reads) or operator (reads, retries, skips, pauses "
-                                                        "and edits mappings)")] = "viewer",
-                 stack: Stack = None) -> None:
-    """Invite a person to the console: Cognito e-mails them a temporary password (locally it is printed)."""
-    import boto3
-
-    from autoxero_cli.users import InviteError, invite
-
-    tgt = target(stack)
-    if tgt.is_local:
-        pool, idp = tgt.local.get("console_user_pool"), boto3.client("cognito-idp", region_name="us-east-1")
-        if not pool:
-            raise fail("this sandbox has no console: restart it with `autoxero sandbox serve` or `autoxero console`")
-    else:
-        pool = tgt.outputs.get("ConsoleUserPoolId")
-        if not pool:
-            raise fail(f"stack {tgt.name} has no console yet: deploy this version of autoxero to it first")
-        idp = boto3.client("cognito-idp", region_name=tgt.region)
-    try:
-        done = invite(idp, pool, email, role, local=tgt.is_local)
-    except InviteError as err:
-        raise fail(str(err)) from None
-    verb = "invited" if done.created else "already invited; role set"
-    console.print(f"{done.email}: {verb} as {done.role}.")
-    if done.password:
-        console.print(f"Sandbox password: {done.password} (sign in at {tgt.local['gateway_url']}/console/login)",
-                      highlight=False)
-    else:
-        console.print("Cognito e-mails them a temporary password and the console's address.")
-
-
-@app.command("console")
-def console_serve(port: Annotated[int, typer.Option(help="The local gateway's port (0 picks a free one)")]
-                  = CONSOLE_PORT) -> None:
-    """Serve the console against the sandbox, with the demo's data and two demo users (Ctrl-C stops)."""
-    import os
-
-    from autoxero.observability import logger
-    from autoxero_cli.demo import Demo
-    from autoxero_cli.target import forget_local, write_local
-    from autoxero_cli.users import DEMO_PASSWORD, DEMO_USERS, invite
-
-    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
-    logger.setLevel("WARNING")
-    with Demo(err_console).world(port) as world:
-        stack = world.local.stack
-        idp = stack.client("cognito-idp")
-        for email, role in DEMO_USERS:
-            invite(idp, stack.physical["ConsoleUserPool"], email, role, local=True, password=DEMO_PASSWORD)
-        write_local({"aws_endpoint": stack.endpoint_url, "autotask_url": world.sandbox.autotask_url,
-                     "xero_url": world.sandbox.xero_url, "gateway_url": world.gateway_url, "stack": stack.name,
-                     "console_user_pool": stack.physical["ConsoleUserPool"],
-                     "environment": world.local.environment()})
-        console.print(f"Console: {world.gateway_url}/console/login", highlight=False)
-        for email, role in DEMO_USERS:
-            console.print(f"  {role}: {email} / {DEMO_PASSWORD}", highlight=False)
-        console.print("Ctrl-C stops.")
-        console.file.flush()
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            forget_local()
+        publish_and_wait(local, box, gateway.url, stop=gateway.stop)
 
 
 from autoxero_cli import control_cli  # noqa: E402 (its commands join the app defined above)
 
 control_cli.register(app, attention_app)
+from autoxero_cli import console_cli  # noqa: E402 (the console and its people join the app too)
+from autoxero_cli.console_cli import publish_and_wait  # noqa: E402
+
+console_cli.register(app)
 
 
 def main() -> None:

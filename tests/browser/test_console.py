@@ -68,6 +68,7 @@ def test_a_viewer_cannot_change_anything_and_the_server_refuses(served, ui):
     rt = served.runtime()
     item = rt.state.attention.list("invoices")[0]
     _, version = rt.state.settings.load()
+    switch = rt.state.control.status()
     page = ui.sign_in("viewer")
     page.goto(f"{served.url}/console/attention")
     for path, fields in (("/console/attention/retry", {"flow": "invoices", "record": item.record_id}),
@@ -81,7 +82,7 @@ def test_a_viewer_cannot_change_anything_and_the_server_refuses(served, ui):
     assert rt.state.attention.get("invoices", item.record_id) is not None
     assert not rt.state.attention.is_skipped("invoices", item.record_id)
     assert [e for e in rt.state.ledger.history("invoices", item.record_id) if e.action in ("retry", "skipped")] == []
-    assert rt.state.settings.load()[1] == version and not rt.state.control.status().by
+    assert rt.state.settings.load()[1] == version and rt.state.control.status() == switch
     page.context.close()
 
 
@@ -171,6 +172,18 @@ def test_fix_retry_then_a_mapping_edit_is_validated_pushed_and_used_by_the_next_
     assert sent and all(x["Contact"]["ContactID"] == contact["ContactID"] for x in sent)
     managed = [line for x in sent for line in x["LineItems"] if "Managed" in line.get("Description", "")]
     assert managed and {line["AccountCode"] for line in managed} == {"260"}
+
+    # Roll back to the version before: reviewed like any change, pushed as a new version.
+    page.goto(f"{served.url}/console/mappings")
+    page.locator("#versions button.rollback").first.click()
+    assert f"Rolling back to version {version}." in page.locator("#review").inner_text()
+    page.click("#push")
+    page.wait_for_selector("#mapping-notice")
+    settings, latest = rt.state.settings.load()
+    assert latest == version + 2 and "260" not in settings.invoices.account_by_billing_code.values()
+    # Suggestions are reviewed the same way before anything is pushed.
+    page.click("#suggest")
+    assert page.locator("#review").count() == 1 and rt.state.settings.load()[1] == latest
     page.context.close()
 
 
@@ -201,4 +214,23 @@ def test_an_operator_reconnects_xero_from_the_overview(served, ui):
     assert rt.secrets.read(rt.config.xero_secret_id, fresh=True)["connected_at"] >= before
     [issued] = [e for e in rt.state.ledger.history("control", "xero") if e.action == "reconnect link issued"]
     assert issued.detail["by"] == ui.users["operator"]
+    page.context.close()
+
+
+def test_an_operator_pauses_and_resumes_the_stack(served, ui):
+    rt = served.runtime()
+    page = ui.sign_in("operator")
+    page.fill("#switch input[name=reason]", "month-end close")
+    page.click("#pause")
+    page.wait_for_selector("#notice")
+    assert page.locator("#switch h2").inner_text() == "Paused"
+    status = rt.state.control.status()
+    assert status.paused and status.by == ui.users["operator"] and status.reason == "month-end close"
+    ui.shoot(page, "operator-paused")
+    page.click("#resume")
+    page.wait_for_selector("#notice")
+    assert page.locator("#switch h2").inner_text() == "Active"
+    assert not rt.state.control.paused()
+    actions = [(action, by) for _, action, by in rt.state.control.history()]
+    assert ("pause", ui.users["operator"]) in actions and ("resume", ui.users["operator"]) in actions
     page.context.close()

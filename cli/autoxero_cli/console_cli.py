@@ -1,0 +1,93 @@
+"""The console's people (`users invite`) and the console on the sandbox (`autoxero console`)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from autoxero_cli.common import Stack, console, err_console, fail, target
+from autoxero_cli.users import CONSOLE_PORT
+
+
+def users_invite(email: str,
+                 role: Annotated[str, typer.Option(help="viewer (reads) or operator (reads, retries, skips, pauses "
+                                                        "and edits mappings)")] = "viewer",
+                 stack: Stack = None) -> None:
+    """Invite a person to the console: Cognito e-mails them a temporary password (locally it is printed)."""
+    import boto3
+
+    from autoxero_cli.users import InviteError, invite
+
+    tgt = target(stack)
+    if tgt.is_local:
+        pool, idp = tgt.local.get("console_user_pool"), boto3.client("cognito-idp", region_name="us-east-1")
+        if not pool:
+            raise fail("this sandbox has no console: restart it with `autoxero sandbox serve` or `autoxero console`")
+    else:
+        pool = tgt.outputs.get("ConsoleUserPoolId")
+        if not pool:
+            raise fail(f"stack {tgt.name} has no console yet: deploy this version of autoxero to it first")
+        idp = boto3.client("cognito-idp", region_name=tgt.region)
+    try:
+        done = invite(idp, pool, email, role, local=tgt.is_local)
+    except InviteError as err:
+        raise fail(str(err)) from None
+    verb = "invited" if done.created else "already invited; role set"
+    console.print(f"{done.email}: {verb} as {done.role}.")
+    if done.password:
+        console.print(f"Sandbox password: {done.password} (sign in at {tgt.local['gateway_url']}/console/login)",
+                      highlight=False)
+    else:
+        console.print("Cognito e-mails them a temporary password and the console's address.")
+
+
+def console_serve(port: Annotated[int, typer.Option(help="The local gateway's port (0 picks a free one)")]
+                  = CONSOLE_PORT) -> None:
+    """Serve the console against the sandbox, with the demo's data and two demo users (Ctrl-C stops)."""
+    import os
+
+    from autoxero.observability import logger
+    from autoxero_cli.demo import Demo
+    from autoxero_cli.users import DEMO_PASSWORD, DEMO_USERS, invite
+
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    logger.setLevel("WARNING")
+    with Demo(err_console).world(port) as world:
+        stack = world.local.stack
+        idp = stack.client("cognito-idp")
+        for email, role in DEMO_USERS:
+            invite(idp, stack.physical["ConsoleUserPool"], email, role, local=True, password=DEMO_PASSWORD)
+        console.print(f"Console: {world.gateway_url}/console/login", highlight=False)
+        for email, role in DEMO_USERS:
+            console.print(f"  {role}: {email} / {DEMO_PASSWORD}", highlight=False)
+        console.print("Ctrl-C stops.")
+        publish_and_wait(world.local, world.sandbox, world.gateway_url)
+
+
+def publish_and_wait(local: Any, sandbox: Any, gateway_url: str, stop: Any = None) -> None:
+    """Write where the local sandbox listens (the other commands read it), wait for Ctrl-C, then tidy up."""
+    from autoxero_cli.target import forget_local, write_local
+
+    write_local({"aws_endpoint": local.stack.endpoint_url, "autotask_url": sandbox.autotask_url,
+                 "xero_url": sandbox.xero_url, "gateway_url": gateway_url, "stack": local.stack.name,
+                 "console_user_pool": local.stack.physical.get("ConsoleUserPool"),
+                 "environment": local.environment()})
+    console.file.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if stop is not None:
+            stop()
+        forget_local()
+
+
+def register(app: typer.Typer) -> None:
+    users_app = typer.Typer(no_args_is_help=True, help="The console's people: invite them with a role.")
+    users_app.command("invite")(users_invite)
+    app.add_typer(users_app, name="users")
+    app.command("console")(console_serve)
