@@ -11,12 +11,15 @@ from autoxero.state import StateError
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
+from autoxero_cli.aws_calls import acting_as, flow_function
 from autoxero_cli.invoke import invoke
+from autoxero_cli.localenv import LOCAL_STACK_NAME
 from sandbox.fixtures.builder import EXEMPT, MANAGED, NO_EXTERNAL, STANDARD, SUPPORT, Tenant
 
 
 def run(runtime, flow, body):
-    return execute_run(runtime, build_run(runtime, flow, None, False), body)
+    with acting_as(LOCAL_STACK_NAME, flow_function(flow)):  # its calls are that flow's function's
+        return execute_run(runtime, build_run(runtime, flow, None, False), body)
 
 
 def settle(local, tenant: Tenant, settings: dict | None = None):

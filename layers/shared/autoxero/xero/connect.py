@@ -49,8 +49,10 @@ def _hash(token: str) -> str:
 class ConnectService:
     def __init__(self, state: State, secrets: SecretStore, secret_id: str, *, login_url: str, token_url: str,
                  identity_url: str, redirect_uri: str, scopes: list[str],
-                 http: httpx.Client | None = None, clock: Callable[[], float] = time.time) -> None:
+                 http: httpx.Client | None = None, clock: Callable[[], float] = time.time,
+                 webhook_secret_id: str | None = None) -> None:
         self._state = state
+        self._webhook_secret_id = webhook_secret_id
         self._secrets = secrets
         self._secret_id = secret_id
         self._login_url = login_url
@@ -66,7 +68,8 @@ class ConnectService:
         settings, _ = rt.state.settings.load()
         return cls(rt.state, rt.secrets, rt.config.xero_secret_id, login_url=rt.config.xero_login_url,
                    token_url=rt.config.xero_token_url, identity_url=rt.config.xero_identity_url,
-                   redirect_uri=redirect_uri, scopes=settings.xero.scope_list)
+                   redirect_uri=redirect_uri, scopes=settings.xero.scope_list,
+                   webhook_secret_id=rt.config.xero_webhook_secret_id)
 
     # ------------------------------------------------------------------ setup token
 
@@ -126,6 +129,8 @@ class ConnectService:
             self._secrets.write(self._secret_id, {**current, "token_set": token, "tenant_id": chosen.tenantId,
                                                   "tenant_name": chosen.tenantName, "connected_at": now,
                                                   "refreshed_at": now})
+        if self._webhook_secret_id:  # the webhook receiver drops events of any other tenant
+            self._secrets.update(self._webhook_secret_id, {"tenant_id": chosen.tenantId})
         self._state.table.table.delete_item(Key=setup_token_key(str(claimed["setup_token_hash"])))
         message = f"Connected to Xero organisation {chosen.tenantName!r}."
         if len(connections) > 1:
