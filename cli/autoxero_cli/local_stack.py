@@ -99,7 +99,8 @@ class LocalStack:
         self.physical[f"{logical_id}.Arn"] = key["Arn"]
 
     def _table(self, logical_id: str, props: dict[str, Any]) -> None:
-        name = self.resolve(props["TableName"])
+        # Without a TableName CloudFormation generates <stack>-<logical id>-<random>; locally, without the suffix.
+        name = self.resolve(props["TableName"]) if "TableName" in props else f"{self.name}-{logical_id}"
         ddb = self.client("dynamodb")
         if name not in ddb.list_tables()["TableNames"]:
             args: dict[str, Any] = {k: props[k] for k in ("KeySchema", "AttributeDefinitions", "BillingMode")}

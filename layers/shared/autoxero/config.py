@@ -36,6 +36,7 @@ class RuntimeConfig:
     autotask_zone_lookup_url: str
     # What each internet-facing webhook receiver reads instead of the API credentials (template.yaml).
     xero_webhook_secret_id: str | None = None
+    stack: str = "local"  # the CloudFormation stack (a metric dimension: stacks share a region's namespace)
     autotask_webhook_secret_id: str | None = None
 
     def webhook_secret_id(self, system: str) -> str:
@@ -69,5 +70,6 @@ class RuntimeConfig:
             xero_token_url=e.get("AUTOXERO_XERO_TOKEN_URL", XERO_TOKEN_URL),
             autotask_zone_lookup_url=e.get("AUTOXERO_AUTOTASK_ZONE_URL", AUTOTASK_ZONE_LOOKUP_URL).rstrip("/"),
             xero_webhook_secret_id=e.get("AUTOXERO_XERO_WEBHOOK_SECRET") or None,
+            stack=e.get("AUTOXERO_STACK") or "local",
             autotask_webhook_secret_id=e.get("AUTOXERO_AUTOTASK_WEBHOOK_SECRET") or None,
         )

@@ -33,6 +33,14 @@ if TYPE_CHECKING:
 
 SETUP_TOKEN_SECONDS = 3600
 STATE_SECONDS = 600
+# The callback's slow steps, after its one-time state is spent: the code exchange and /connections (each at
+# most HTTP_CONNECT_SECONDS + HTTP_READ_SECONDS) and the wait for the token lease. Their sum stays well inside
+# the function's Timeout in template.yaml and API Gateway's 29 s, so a slow Xero ends in an answer, never a
+# cut-off (tests/template/test_deploy.py checks the budget against the template).
+HTTP_CONNECT_SECONDS = 3.0
+HTTP_READ_SECONDS = 6.0
+LEASE_WAIT_SECONDS = 5.0
+CALLBACK_WORST_CASE_SECONDS = 2 * (HTTP_CONNECT_SECONDS + HTTP_READ_SECONDS) + LEASE_WAIT_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +68,7 @@ class ConnectService:
         self._identity_url = identity_url.rstrip("/")
         self._redirect_uri = redirect_uri
         self._scopes = scopes
-        self._http = http or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0))
+        self._http = http or httpx.Client(timeout=httpx.Timeout(HTTP_READ_SECONDS, connect=HTTP_CONNECT_SECONDS))
         self._clock = clock
 
     @classmethod
@@ -123,7 +131,7 @@ class ConnectService:
         if not connections:
             return Outcome(400, "The approval gave access to no Xero organisation. Nothing was changed.")
         chosen = next((c for c in connections if c.tenantId == secret.get("tenant_id")), connections[0])
-        with self._state.leases.held(REFRESH_LEASE, 30, wait=20):
+        with self._state.leases.held(REFRESH_LEASE, 30, wait=LEASE_WAIT_SECONDS):
             current = self._secrets.read(self._secret_id, fresh=True)
             now = int(self._clock())
             self._secrets.write(self._secret_id, {**current, "token_set": token, "tenant_id": chosen.tenantId,
