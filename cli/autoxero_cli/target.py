@@ -73,7 +73,8 @@ def _deployed(stack: str) -> Target:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in answer["Stacks"][0].get("Outputs", [])}
     try:
         env = {"AUTOXERO_TABLE": outputs["StateTableName"], "AUTOXERO_XERO_SECRET": outputs["XeroSecretArn"],
-               "AUTOXERO_AUTOTASK_SECRET": outputs["AutotaskSecretArn"], "AUTOXERO_CUSTOMER": stack, "AUTOXERO_STACK": stack,
+               "AUTOXERO_AUTOTASK_SECRET": outputs["AutotaskSecretArn"], "AUTOXERO_CUSTOMER": stack,
+               "AUTOXERO_STACK": stack,
                "AUTOXERO_ALERT_TOPIC": outputs.get("AlarmTopicArn", ""),
                "AUTOXERO_XERO_WEBHOOK_SECRET": outputs["XeroWebhookSecretArn"],
                "AUTOXERO_AUTOTASK_WEBHOOK_SECRET": outputs["AutotaskWebhookSecretArn"]}
