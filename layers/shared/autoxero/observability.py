@@ -23,20 +23,32 @@ class _RedactedJsonFormatter(LambdaPowertoolsFormatter):
         return redact(super().format(record))
 
 
-class _CurrentStdout:
-    """Writes to whatever sys.stdout is now (Lambda's, or a test runner's), not to the one at import time."""
+class _CurrentStream:
+    """Writes to whatever sys.stdout (or stderr) is now (Lambda's, or a test runner's), not to the one at
+    import time."""
+
+    def __init__(self, name: str = "stdout") -> None:
+        self.name = name
 
     def write(self, text: str) -> int:
-        return sys.stdout.write(text)
+        return int(getattr(sys, self.name).write(text))
 
     def flush(self) -> None:
-        sys.stdout.flush()
+        getattr(sys, self.name).flush()
 
 
-_handler = logging.StreamHandler(_CurrentStdout())
+_handler = logging.StreamHandler(_CurrentStream())
 _handler.addFilter(RedactingFilter())
 logger = Logger(service="autoxero", logger_handler=_handler, logger_formatter=_RedactedJsonFormatter())
 logger.addFilter(RedactingFilter())
 redact_every_record()
 
 metrics = Metrics(namespace="Autoxero", service="autoxero")
+
+
+def logs_for_a_terminal(level: str | None) -> None:
+    """The command line: results own stdout, so logs go to stderr, and only when asked for (`-v`)."""
+    _handler.setStream(_CurrentStream("stderr"))
+    _handler.setLevel(level or logging.CRITICAL + 1)
+    if level:
+        logger.setLevel(level)
