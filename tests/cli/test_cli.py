@@ -3,6 +3,7 @@ one clear line and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -166,6 +167,28 @@ def test_autotask_credentials_are_checked_before_saving(served):
     right = cli("credentials", "set", "autotask", "--username", "api@harbourit.example",
                 "--integration-code", "AUTOXERO-SANDBOX", input="sandbox-autotask-secret\n\n")
     assert right.exit_code == 0 and "checked and saved" in right.output
+
+
+def test_webhook_keys_land_where_the_webhook_receivers_read_them(served):
+    """The internet-facing receivers read only their own secret (template.yaml): `credentials set` must put
+    each webhook key there, and never into the API credentials' secret."""
+    sm = served.stack.client("secretsmanager")
+
+    def read(logical_id: str) -> dict:
+        return json.loads(sm.get_secret_value(SecretId=served.stack.physical[logical_id])["SecretString"])
+
+    xero = cli("credentials", "set", "xero", "--client-id", "SANDBOXCLIENTID0000000000000000",
+               input="sandbox-xero-client-secret\nsandbox-xero-webhook-key\n")
+    assert xero.exit_code == 0, xero.output
+    assert read("XeroWebhookSecret")["webhook_key"] == "sandbox-xero-webhook-key"
+    assert "webhook_key" not in read("XeroSecret")
+    autotask = cli("credentials", "set", "autotask", "--username", "api@harbourit.example",
+                   "--integration-code", "AUTOXERO-SANDBOX", input="sandbox-autotask-secret\nhook-key-from-cli\n")
+    assert autotask.exit_code == 0, autotask.output
+    assert read("AutotaskWebhookSecret")["webhook_secret"] == "hook-key-from-cli"
+    assert "webhook_secret" not in read("AutotaskSecret")
+    cli("credentials", "set", "autotask", "--username", "api@harbourit.example", "--integration-code",
+        "AUTOXERO-SANDBOX", input="sandbox-autotask-secret\nsandbox-autotask-webhook-secret\n")  # as seeded
 
 
 def test_no_sandbox_and_no_stack_are_clear(served, tmp_path, monkeypatch):
