@@ -3,7 +3,13 @@
 Supported: comparisons `== = != <> < <= > >=` between a field path (`Name`, `Contact.ContactID`) and a literal
 (`"text"`, numbers, `true`/`false`, `null`, `Guid("…")`, `DateTime(2026,1,31)`, `DateTime.Parse("…")`);
 string methods `ToLower() ToUpper() Trim() ToString() Contains() StartsWith() EndsWith()`; `AND`/`&&`, `OR`/`||`,
-`NOT`/`!` and parentheses. Inside a string a `"` is written `\\"` and a backslash `\\\\`.
+`NOT`/`!` and parentheses.
+
+A string literal has no escapes: a backslash is an ordinary character and the next `"` ends the string, so a
+`"` cannot be written inside one. Xero answers `Name=="asd\\"asd"` (backslash-escaped quote) and the
+unescaped form alike with 400 QueryParseException "Syntax error" (XeroAPI/Xero-Java#347, "Not able to find
+contact if name contains double quotes", open since 2023). Whether Xero accepts a doubled `""` inside a
+string is unconfirmed, so it is refused here too.
 
 Everything else is a `QueryParseException` (HTTP 400, ErrorNumber 16) with the message Xero's parser gives,
 including unknown fields and type mismatches (a Guid field compared with a plain string).
@@ -49,27 +55,15 @@ def _tokenize(text: str) -> list[Tok]:
     while pos < len(text):
         ch = text[pos]
         if ch == '"':
-            pos += 1
-            chars: list[str] = []
-            while True:
-                if pos >= len(text):
-                    raise query_parse("Unterminated string literal")
-                ch = text[pos]
-                if ch == "\\":
-                    if pos + 1 >= len(text) or text[pos + 1] not in '"\\':
-                        raise query_parse("Unrecognized escape sequence")
-                    chars.append(text[pos + 1])
-                    pos += 2
-                    continue
-                if ch == '"':
-                    pos += 1
-                    break
-                chars.append(ch)
-                pos += 1
-            tokens.append(Tok("str", "".join(chars), "".join(chars)))
+            end = text.find('"', pos + 1)
+            if end < 0 or text.startswith('"', end + 1):
+                raise query_parse("Syntax error")  # an unterminated string, or a doubled quote
+            value = text[pos + 1:end]
+            tokens.append(Tok("str", value, value))
+            pos = end + 1
             continue
         if ch == "'":
-            raise query_parse("Character literal must contain exactly one character")
+            raise query_parse("Syntax error")
         match = _TOKEN.match(text, pos)
         if not match:
             raise query_parse(f"Syntax error '{ch}'")
