@@ -9,7 +9,7 @@ A string literal has no escapes: a backslash is an ordinary character and the ne
 `"` cannot be written inside one. Xero answers `Name=="asd\\"asd"` (backslash-escaped quote) and the
 unescaped form alike with 400 QueryParseException "Syntax error" (XeroAPI/Xero-Java#347, "Not able to find
 contact if name contains double quotes", open since 2023). Whether Xero accepts a doubled `""` inside a
-string is unconfirmed, so it is refused here too.
+string is unconfirmed; here it reads as two strings in a row, a "Syntax error" too.
 
 Everything else is a `QueryParseException` (HTTP 400, ErrorNumber 16) with the message Xero's parser gives,
 including unknown fields and type mismatches (a Guid field compared with a plain string).
@@ -44,7 +44,7 @@ _STRING_TO_BOOL = {"contains", "startswith", "endswith"}
 
 @dataclass
 class Tok:
-    kind: str  # str | num | ident | op | end
+    kind: str  # str | num | ident | op | end | bad (a lexical error, raised only when the parser gets to it)
     text: str
     value: Any = None
 
@@ -56,17 +56,20 @@ def _tokenize(text: str) -> list[Tok]:
         ch = text[pos]
         if ch == '"':
             end = text.find('"', pos + 1)
-            if end < 0 or text.startswith('"', end + 1):
-                raise query_parse("Syntax error")  # an unterminated string, or a doubled quote
+            if end < 0:
+                tokens.append(Tok("bad", "Unterminated string literal"))
+                return tokens
             value = text[pos + 1:end]
             tokens.append(Tok("str", value, value))
             pos = end + 1
             continue
         if ch == "'":
-            raise query_parse("Syntax error")
+            tokens.append(Tok("bad", "Character literal must contain exactly one character"))
+            return tokens
         match = _TOKEN.match(text, pos)
         if not match:
-            raise query_parse(f"Syntax error '{ch}'")
+            tokens.append(Tok("bad", f"Syntax error '{ch}'"))
+            return tokens
         pos = match.end()
         kind = match.lastgroup or ""
         if kind == "ws":
@@ -114,7 +117,10 @@ class _Parser:
     # token helpers
     @property
     def tok(self) -> Tok:
-        return self.tokens[self.pos]
+        tok = self.tokens[self.pos]
+        if tok.kind == "bad":  # Xero's parser reads lazily: an earlier syntax error is the one reported
+            raise query_parse(tok.text)
+        return tok
 
     def take(self) -> Tok:
         tok = self.tokens[self.pos]

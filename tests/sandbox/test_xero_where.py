@@ -77,7 +77,7 @@ def test_supported_forms(where: str, expected: list[int]) -> None:
     ('Name=="a\\"b"', "Syntax error"),  # no backslash escapes (XeroAPI/Xero-Java#347)
     ('Name=="asd"asd\'asd""', "Syntax error"),  # the unescaped form of the same issue
     ('Name=="a""b"', "Syntax error"),  # a doubled quote is unconfirmed: refused
-    ('Name=="open', "Syntax error"),
+    ('Name=="open', "Unterminated string literal"),
     ('Name=="a" AND Total', "Operator 'and' incompatible with operand types 'Boolean' and 'Decimal'"),
     ("Name==#", "Syntax error '#'"),
 ])
