@@ -23,8 +23,7 @@ def run(rt, flow, body):
 
 
 def charge(tenant: Tenant, entity: str, cid: int, product: int | None, **fields) -> None:
-    tenant.at.setdefault(entity, []).append({"id": cid, "name": f"Charge {cid}", "productID": product,
-                                             "unitQuantity": 1, "unitPrice": 10, "isBilled": True, **fields})
+    tenant.charge(entity, cid, product, **fields)
 
 
 def settle(local, tenant: Tenant):

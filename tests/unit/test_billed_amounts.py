@@ -56,7 +56,7 @@ CASES = {
         [billed(1, "3.1750", "100.0000", "386.6450"), billed(2, "1.3333", "165.0000", "219.9945")], None),
     "invoiceTotal already rounded to the cent": (
         [billed(1, "3.1750", "100.0000", "386.6450"), billed(2, "1.3333", "165.0000", "219.9945")],
-        D("697.13")),
+        D("697.64")),
     "retainer purchase and work drawn from it": (
         [billed(1, "1.0000", "1500.0000", "1500.0000", billingItemType=13),
          item(2, quantity=D("2.5000"), rate=D("150.0000"), extendedPrice=D("375.0000"), taxDollars=D(0),
