@@ -1,6 +1,6 @@
 """The invoices flow: approved Autotask invoices -> Xero invoices, negative ones -> credit notes.
 
-Exactly once (DESIGN.md): the id map is marked pending before the Xero call; every document carries a
+Exactly once (docs/design.md): the id map is marked pending before the Xero call; every document carries a
 deterministic number (or Reference) and an Idempotency-Key; a pending entry is looked up in Xero (one
 call per 50) before anything is created again; only then is the Autotask invoice stamped.
 """
