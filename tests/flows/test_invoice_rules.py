@@ -131,8 +131,9 @@ def invoice_in_xero(local, number: str) -> dict:
 def test_mappings_end_to_end_through_the_handler(local):
     tenant = (Tenant().company(20, "Hotel Ltd", territoryID=2, invoiceTemplateID=102)
               .contact(201, 20, "Hana", "Ito", billingContact=True)
+              .charge("TicketCharges", 62001, 29684001, ticketID=300)
               .invoice(2000, 20, "INV-2000", [(3, "55.1234567", STANDARD, MANAGED),
-                                              (1.5, 120, STANDARD, SUPPORT, {"productID": 29684001}),
+                                              (1.5, 120, STANDARD, SUPPORT, {"ticketChargeID": 62001}),
                                               (2, 10, EXEMPT, NO_EXTERNAL)],
                        orderNumber="PO-778", invoiceEditorTemplateID=102))
     settings = {"invoices": {"status": "AUTHORISED", "tax": {"mode": "mapped", "by_region_and_category": {
