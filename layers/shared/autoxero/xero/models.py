@@ -280,5 +280,6 @@ class Organisation(Wire):
 class Connection(Wire):
     id: str
     tenantId: str
+    authEventId: str | None = None
     tenantType: str | None = None
     tenantName: str | None = None
