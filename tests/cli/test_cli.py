@@ -331,3 +331,26 @@ def test_validate_with_the_sandbox_stopped_says_so(served, tmp_path, monkeypatch
     result = cli("settings", "validate", str(good))
     assert result.exit_code == 1 and "sandbox is not running" in result.output
     assert cli("settings", "validate", str(good), "--offline").exit_code == 0
+
+
+def test_doctor_against_the_sandbox_names_what_to_fix(served):
+    served.connect_xero_directly()
+    rt = served.runtime()
+    result = cli("doctor")
+    lines = result.output.splitlines()
+    assert any(line.startswith("✓ Autotask zone and credentials") for line in lines), result.output
+    assert any(line.startswith("✓ Autotask API user can update Invoices") for line in lines)
+    assert any(line.startswith("✓ billing-contact field") for line in lines)
+    assert any(line.startswith("✓ Xero scopes") for line in lines)
+    assert any(line.startswith("✓ Autotask hourly request budget") for line in lines)
+    paused = rt.state.control.paused()
+    assert any(line.startswith("✗ stack: paused" if paused else "✓ stack: active") for line in lines)
+
+    good = rt.secrets.read(rt.config.autotask_secret_id)
+    rt.secrets.update(rt.config.autotask_secret_id, {**good, "secret": "wrong-secret"})
+    try:
+        broken = cli("doctor")
+    finally:
+        rt.secrets.update(rt.config.autotask_secret_id, good)
+    assert broken.exit_code == 1 and "✗ Autotask zone and credentials" in broken.output
+    assert "fix: check the API user name, secret" in broken.output and "wrong-secret" not in broken.output
