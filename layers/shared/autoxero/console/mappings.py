@@ -164,7 +164,8 @@ def _recent(run: FlowRun) -> list[at.Invoice]:
 
 def _effect(run: FlowRun, current: SyncSettings, proposed: SyncSettings, result: Review) -> None:
     """Map the recent invoices under both documents and say what would change."""
-    from autoxero.sync.reference import autotask_reference, ensure_known, xero_reference
+    from autoxero.sync.invoices import invoice_reference
+    from autoxero.sync.reference import xero_reference
 
     invoices = _recent(run)
     if not invoices:
@@ -175,9 +176,7 @@ def _effect(run: FlowRun, current: SyncSettings, proposed: SyncSettings, result:
         items.setdefault(item.invoiceID or 0, []).append(item)
     companies = {c.id: c for c in run.autotask.query_in("Companies", at.Company, "id",
                                                         sorted({i.companyID for i in invoices}))}
-    every = [i for lines in items.values() for i in lines]
-    ref = ensure_known(run, autotask_reference(run), billing_codes={i.billingCodeID for i in every if i.billingCodeID},
-                       tax_categories={i.taxCategoryID for i in every if i.taxCategoryID})
+    charges, ref = invoice_reference(run, invoices, [i for lines in items.values() for i in lines])
     xero = xero_reference(run)
 
     def plan(invoice: at.Invoice, settings: SyncSettings) -> DocumentPlan | str:
@@ -186,7 +185,7 @@ def _effect(run: FlowRun, current: SyncSettings, proposed: SyncSettings, result:
             return "nothing to map"
         try:
             return map_invoice(invoice, items[invoice.id], company, "contact", ref=ref, xero=xero,
-                               settings=settings.invoices)
+                               settings=settings.invoices, charges=charges)
         except Unmappable as err:
             return err.problem.message
 

@@ -98,7 +98,8 @@ def _found(run: FlowRun, invoices: list[at.Invoice], companies: dict[int, at.Com
 
 
 def story(run: FlowRun, invoice_id: int) -> Story | None:
-    from autoxero.sync.reference import autotask_reference, ensure_known, xero_reference
+    from autoxero.sync.invoices import invoice_reference
+    from autoxero.sync.reference import xero_reference
 
     record = run.autotask.get("Invoices", invoice_id)
     if record is None:
@@ -111,15 +112,10 @@ def story(run: FlowRun, invoice_id: int) -> Story | None:
     plan, problem = None, None
     if company is not None and items:
         contact = run.state.ids.get("contact", company.id)
-        ref = ensure_known(run, autotask_reference(run),
-                           billing_codes={i.billingCodeID for i in items if i.billingCodeID},
-                           products={i.productID for i in items if i.productID},
-                           tax_categories={i.taxCategoryID for i in items if i.taxCategoryID},
-                           templates={t for t in [invoice.invoiceEditorTemplateID] if t},
-                           payment_terms={t for t in [invoice.paymentTerm] if t})
+        charges, ref = invoice_reference(run, [invoice], items)
         try:
             plan = map_invoice(invoice, items, company, (contact.xero_id if contact else None) or "(no contact yet)",
-                               ref=ref, xero=xero_reference(run), settings=run.settings.invoices)
+                               ref=ref, xero=xero_reference(run), settings=run.settings.invoices, charges=charges)
         except Unmappable as err:
             problem = err.problem
     xero_invoice = None
