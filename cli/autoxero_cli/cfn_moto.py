@@ -15,6 +15,11 @@ them, and follows the CloudFormation resource reference for what the resource do
 - Alarm: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
 - RestApi Body: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-apigateway-restapi.html
   ("an OpenAPI specification that defines a set of RESTful APIs"), imported with moto's PutRestApi.
+- UserPool: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-userpool.html
+  (Ref is the pool id; GetAtt Arn, ProviderName, ProviderURL), created with moto's CreateUserPool.
+- ManagedLoginBranding: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-managedloginbranding.html
+  (Ref is the branding id). moto has no managed-login API, so this stand-in only hands out an id: nothing local
+  reads the branding (the local managed login is cli/autoxero_cli/managed_login.py).
 """
 
 from __future__ import annotations
@@ -207,6 +212,72 @@ def _rest_api_with_body() -> None:
 
     create.autoxero_imports_body = True  # type: ignore[attr-defined]
     models.RestAPI.create_from_cloudformation_json = classmethod(create)  # type: ignore[assignment,method-assign]
+
+
+class CognitoUserPool(CloudFormationModel):
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        cognitoidp_backends[account_id][region_name].delete_user_pool(self.pool.id)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Cognito::UserPool"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "UserPoolName"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return str(self.pool.id)
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "ProviderName", "ProviderURL", "UserPoolId")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        provider = f"cognito-idp.{self.pool.region}.amazonaws.com/{self.pool.id}"
+        return {"Arn": self.pool.arn, "ProviderName": provider, "ProviderURL": f"https://{provider}",
+                "UserPoolId": self.pool.id}[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+            **kwargs: Any) -> CognitoUserPool:
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        props = dict(cloudformation_json["Properties"])
+        name = props.pop("UserPoolName", resource_name)
+        return cls(cognitoidp_backends[account_id][region_name].create_user_pool(name, props))
+
+
+class CognitoManagedLoginBranding(CloudFormationModel):
+    def __init__(self, branding_id: str) -> None:
+        self.branding_id = branding_id
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Cognito::ManagedLoginBranding"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.branding_id
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+            cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+            **kwargs: Any) -> CognitoManagedLoginBranding:
+        import uuid
+
+        return cls(str(uuid.uuid4()))
 
 
 def install() -> None:

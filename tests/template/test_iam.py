@@ -14,7 +14,7 @@ TABLE = "acme-state"
 SECRETS = {name: f"arn:aws:secretsmanager:us-east-1:123456789012:secret:acme/{path}-AbCdEf"
            for name, path in {"XeroSecret": "xero", "AutotaskSecret": "autotask",
                               "XeroWebhookSecret": "xero-webhook",
-                              "AutotaskWebhookSecret": "autotask-webhook"}.items()}
+                              "AutotaskWebhookSecret": "autotask-webhook", "ConsoleSecret": "console"}.items()}
 TOPIC = "arn:aws:sns:us-east-1:123456789012:acme-alerts"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
