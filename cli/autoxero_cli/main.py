@@ -25,7 +25,6 @@ for sub, name in ((attention_app, "attention"), (settings_app, "settings"), (san
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
-FLOWS = ("contacts", "invoices", "purchase_orders", "payments")
 Stack = Annotated[str | None, typer.Option("--stack", help="A deployed stack's name (default: the local sandbox)")]
 
 
@@ -115,14 +114,14 @@ def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_
          stack: Stack = None) -> None:
     """Run one flow now."""
     from autoxero.sync.build import execute_run
-    from autoxero.sync.entry import flow_module
+    from autoxero.sync.flows import UnknownFlow, flow_named
 
-    if flow not in FLOWS:
-        raise fail(f"unknown flow {flow!r}; choose one of {', '.join(FLOWS)}")
+    try:
+        chosen = flow_named(flow)
+    except UnknownFlow as err:
+        raise fail(str(err)) from None
     rt, run = _flow_run(stack, flow, dry_run)
-    body = getattr(flow_module(flow), {"contacts": "run_contacts", "invoices": "run_invoices",
-                                       "purchase_orders": "run_purchase_orders", "payments": "run_payments"}[flow])
-    summary = execute_run(rt, run, body)
+    summary = execute_run(rt, run, chosen.run)
     if dry_run:
         table = Table(title=f"{flow}: what would happen (nothing was written)")
         for column in ("record", "label", "action", "detail"):
@@ -141,18 +140,16 @@ def resync_invoice(autotask_id: Annotated[int, typer.Argument(help="The Autotask
     """Push one invoice again. Exactly once still holds: a document already in Xero is found, not duplicated."""
     from autoxero.autotask import models as at
     from autoxero.sync.build import execute_run
-    from autoxero.sync.invoices import sync_invoices
+    from autoxero.sync.invoices import run_invoices
 
     rt, run = _flow_run(stack, "invoices", False)
     record = run.autotask.get("Invoices", autotask_id)
     if record is None:
         raise fail(f"Autotask has no invoice {autotask_id}")
     invoice = at.Invoice.model_validate(record)
-    entry = rt.state.ids.get("invoice", autotask_id)
-    if entry and entry.status == "failed":
-        rt.state.ids.mark_pending("invoice", autotask_id, entry.identity, entry.content_hash)
+    rt.state.ids.retry("invoice", autotask_id)
     rt.state.attention.clear("invoices", autotask_id)
-    summary = execute_run(rt, run, lambda r: sync_invoices(r, [invoice]))
+    summary = execute_run(rt, run, lambda r: run_invoices(r, [invoice]))
     item = rt.state.attention.get("invoices", autotask_id)
     if item:
         raise fail(f"invoice {invoice.invoiceNumber} still needs attention: {item.message}")
@@ -188,9 +185,7 @@ def reconcile(stack: Stack = None,
 @app.command()
 def status(stack: Stack = None) -> None:
     """Last run of each flow, cursors, Xero rate-limit headroom and token expiry."""
-    from autoxero.sync.contacts import CURSOR as CONTACTS
-    from autoxero.sync.invoices import VOIDS_CURSOR
-    from autoxero.sync.payments import CURSOR as PAYMENTS
+    from autoxero.sync.flows import FLOWS
 
     tgt = target(stack)
     rt = tgt.runtime()
@@ -206,7 +201,7 @@ def status(stack: Stack = None) -> None:
         table.add_row(flow, when, str(last.get("created", 0)), str(last.get("updated", 0)),
                       str(last.get("attention", 0)), str(last.get("xero_calls", 0)), last.get("stopped") or "")
     console.print(table)
-    cursors = rt.state.cursors.all([CONTACTS, VOIDS_CURSOR, PAYMENTS])
+    cursors = rt.state.cursors.all([c for f in FLOWS.values() for c in f.cursors])
     console.print("cursors: " + ", ".join(f"{k} = {v or 'not started'}" for k, v in cursors.items()))
     console.print(f"needs attention: {len(rt.state.attention.list())} record(s)")
     secret = rt.secrets.read(rt.config.xero_secret_id)
@@ -274,33 +269,23 @@ def attention_retry(flow: Annotated[str | None, typer.Argument()] = None,
                     all_items: Annotated[bool, typer.Option("--all", help="Retry every item")] = False,
                     stack: Stack = None) -> None:
     """After a fix: clear the item(s) and run the flow again; what is still wrong comes straight back."""
-    from autoxero.sync.build import execute_run
-    from autoxero.sync.entry import flow_module
+    from autoxero.sync.build import build_run, execute_run
+    from autoxero.sync.flows import FLOWS
 
     rt = target(stack).runtime()
     items = rt.state.attention.list() if all_items else [_item(rt, flow or "", record or "")] if flow else []
     if not items:
         raise fail("say which item (FLOW RECORD) or --all")
-    kinds = {"contacts": "contact", "invoices": "invoice"}
     for item in items:
-        kind = kinds.get(item.flow)
-        entry = rt.state.ids.get(kind, item.record_id) if kind else None
-        if entry and entry.status == "failed":
-            rt.state.ids.mark_pending(kind or "", item.record_id, entry.identity, "retry")
+        kind = FLOWS[item.flow].kind if item.flow in FLOWS else None
+        if kind:
+            rt.state.ids.retry(kind, item.record_id)
         rt.state.attention.clear(item.flow, item.record_id)
-    bodies = {"contacts": "run_contacts", "invoices": "run_invoices", "purchase_orders": "run_purchase_orders",
-              "payments": "run_payments"}
-    for flow_name in sorted({i.flow for i in items} & set(bodies)):
-        from autoxero.sync.build import build_run
-
-        run = build_run(rt, flow_name, None, False)
-        if flow_name == "contacts":
-            from autoxero.sync.contacts import sync_companies
-
-            summary = execute_run(rt, run, lambda r: sync_companies(
-                r, [int(i.record_id) for i in items if i.flow == "contacts"]))
-        else:
-            summary = execute_run(rt, run, getattr(flow_module(flow_name), bodies[flow_name]))
+    for flow_name in sorted({i.flow for i in items} & set(FLOWS)):
+        chosen = FLOWS[flow_name]
+        ids = [i.record_id for i in items if i.flow == flow_name]
+        summary = execute_run(rt, build_run(rt, flow_name, None, False),
+                              lambda run, f=chosen, ids=ids: f.retry(run, ids))
         console.print(f"{flow_name}: {summary.get('created', 0)} created, {summary.get('updated', 0)} updated, "
                       f"{summary.get('attention', 0)} still need attention")
 

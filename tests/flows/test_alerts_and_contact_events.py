@@ -80,4 +80,4 @@ def test_company_webhook_reaches_xero_once(local):
     assert reply["batchItemFailures"] == []
     assert [c["Name"] for c in contacts_named(local, "Charlie Holdings Ltd")] == ["Charlie Holdings Ltd"]
     updates = [e for e in rt.state.ledger.history("contacts", 3) if e.action == "update"]
-    assert len(updates) == 1  # the duplicate event was recognised (Powertools Idempotency on its guid)
+    assert len(updates) == 1  # the duplicate event names the same company: synced once

@@ -40,7 +40,6 @@ from autoxero.autotask import query as q
 from autoxero.autotask.limiter import slot_lease_name
 from autoxero.autotask.models import BillingItem, Company, FieldInfo, Invoice
 from autoxero.state import Leases, StateTable
-from autoxero.state.table import cache_key
 from sandbox.autotask import AutotaskSimulator, create_app
 from sandbox.autotask.testing import RunningAutotask, running_autotask
 from sandbox.core import SandboxClock, serve_in_thread
@@ -124,13 +123,13 @@ def calls(client: AutotaskClient, method: str, entity: str) -> int:
 # --- zone discovery -----------------------------------------------------------------------------------
 
 def test_zone_is_discovered_once_and_cached_in_the_table(at, make_client, state, clock):
-    cache = DynamoZoneCache(state.table)
+    cache = DynamoZoneCache(state.cache, state.table.now)
     first = make_client(zone_cache=cache)
     assert first.get("Companies", AT["Companies"][0]["id"])["companyName"] == AT["Companies"][0]["companyName"]
     first.get("Companies", AT["Companies"][1]["id"])
     assert calls(first, "GET", "zoneInformation") == 1
     assert first.base_url == f"{at.url}/atservicesrest/v1.0"
-    assert state.table.get(cache_key("autotask-zone"))["url"] == first.base_url
+    assert state.cache.get("autotask-zone").document == first.base_url
 
     second = make_client(zone_cache=cache)
     second.get("Companies", AT["Companies"][0]["id"])
@@ -144,7 +143,7 @@ def test_zone_is_discovered_once_and_cached_in_the_table(at, make_client, state,
 
 
 def test_zone_cache_is_per_api_user(at, make_client, state):
-    cache = DynamoZoneCache(state.table)
+    cache = DynamoZoneCache(state.cache, state.table.now)
     cache.put("someone-else@example.com", "https://webservices9.autotask.net/atservicesrest/v1.0")
     client = make_client(zone_cache=cache)
     client.get("Companies", AT["Companies"][0]["id"])

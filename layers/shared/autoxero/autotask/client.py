@@ -47,7 +47,7 @@ from autoxero.autotask.query import Filter, Query, chunked_in, dumps, loads
 from autoxero.config import AUTOTASK_ZONE_LOOKUP_URL
 from autoxero.observability import logger
 from autoxero.redaction import MASK, redact, register_secret
-from autoxero.state.table import StateTable, cache_key
+from autoxero.state.cache import Cache, CacheEntry
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -112,28 +112,25 @@ class MemoryZoneCache:
 class DynamoZoneCache:
     """The zone URL in the state table (`CACHE#autotask-zone`), for a day, for the user that discovered it."""
 
-    def __init__(self, table: StateTable, ttl_seconds: float = ZONE_CACHE_SECONDS) -> None:
-        self._t = table
+    def __init__(self, cache: Cache, clock: Callable[[], float] = time.time,
+                 ttl_seconds: float = ZONE_CACHE_SECONDS) -> None:
+        self._cache = cache
+        self._clock = clock
         self._ttl = ttl_seconds
 
     def get(self, username: str) -> str | None:
         try:
-            item = self._t.get(cache_key(ZONE_CACHE_NAME))
+            entry = self._cache.get(ZONE_CACHE_NAME)
         except (ClientError, BotoCoreError):
             logger.warning("autotask zone cache unreadable; discovering the zone")
             return None
-        if not item or str(item.get("user", "")).lower() != username.lower():
+        if not entry or entry.owner != username.lower() or entry.expires_at <= self._clock():
             return None
-        if float(item.get("expires_at", 0)) <= self._t.now():
-            return None
-        return str(item["url"])
+        return entry.document
 
     def put(self, username: str, url: str) -> None:
-        now = self._t.now()
         try:
-            self._t.table.put_item(Item={
-                **cache_key(ZONE_CACHE_NAME), "user": username.lower(), "url": url,
-                "expires_at": int(now + self._ttl), "ttl": int(now + self._ttl + 86_400)})
+            self._cache.put(ZONE_CACHE_NAME, CacheEntry(url, self._clock() + self._ttl, username.lower()))
         except (ClientError, BotoCoreError):
             logger.warning("autotask zone cache not written; the next invocation discovers the zone again")
 

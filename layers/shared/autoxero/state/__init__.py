@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autoxero.state.attention import Attention, AttentionItem
+from autoxero.state.cache import Cache, CacheEntry, ConnectTokens
 from autoxero.state.cursors import CursorRegression, Cursors
-from autoxero.state.idmap import IdMap, MapEntry
+from autoxero.state.idmap import Identity, IdMap, MapEntry, Recorded
 from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
-from autoxero.state.ledger import Ledger, LedgerEntry
+from autoxero.state.ledger import Ledger, LedgerEntry, LedgerLine
 from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
-__all__ = ["Attention", "AttentionItem", "CursorRegression", "Cursors", "IdMap", "LeaseBusy", "LeaseLost",
-           "Leases", "Ledger", "LedgerEntry", "MapEntry", "Runs", "SettingsConflict", "SettingsStore",
-           "State", "StateError", "StateTable"]
+__all__ = ["Attention", "AttentionItem", "Cache", "CacheEntry", "ConnectTokens", "CursorRegression", "Cursors",
+           "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger", "LedgerEntry", "LedgerLine", "MapEntry",
+           "Recorded", "Runs",
+           "SettingsConflict", "SettingsStore", "State", "StateError", "StateTable"]
 
 
 @dataclass
@@ -30,9 +32,12 @@ class State:
     leases: Leases
     settings: SettingsStore
     runs: Runs
+    cache: Cache
+    connect: ConnectTokens
 
     @classmethod
     def over(cls, table: StateTable, ledger_retention_days: int = 400) -> State:
         return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
-                   leases=Leases(table), settings=SettingsStore(table), runs=Runs(table))
+                   leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
+                   cache=Cache(table), connect=ConnectTokens(table))

@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from autoxero.mapping.common import Problem
 from autoxero.observability import logger, metrics
-from autoxero.state import LeaseBusy, State
+from autoxero.state import LeaseBusy, LeaseLost, State
 
 if TYPE_CHECKING:
     from autoxero.alerts import Alerts
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from autoxero.xero.client import XeroClient
 
 SAFETY_MS = 90_000  # stop this long before the Lambda deadline, with state saved
+LEASE_SECONDS = 960  # a run's lease, renewed before every write while the run is alive
+RUN_SECONDS = 840  # a run with no Lambda deadline (the CLI) stops by then: well inside its lease
 
 
 def utc_now() -> datetime:
@@ -45,6 +47,13 @@ class FlowRun:
     new_attention: list[str] = field(default_factory=list)
     stopped: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    lease_holder: str | None = None
+
+    def hold(self) -> None:
+        """Called before every write: renew this run's lease, or raise LeaseLost when it lapsed and another run
+        may have started. A run that lost its lease must stop without writing anything more."""
+        if self.lease_holder is not None:
+            self.state.leases.renew(f"run-{self.flow}", self.lease_holder, LEASE_SECONDS)
 
     def out_of_time(self) -> bool:
         if self.remaining_ms() < self.safety_ms:
@@ -90,7 +99,7 @@ class FlowRun:
 
 
 def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None = None,
-            lease_seconds: float = 960) -> dict[str, Any]:
+            lease_seconds: float = LEASE_SECONDS) -> dict[str, Any]:
     """Run `body` once under the flow's lease; record, measure and alert on what happened."""
     from autoxero.autotask.errors import AutotaskAuthError, AutotaskThrottled
     from autoxero.xero.errors import XeroDayLimitReached, XeroNotConnected, XeroReconnectRequired
@@ -98,9 +107,12 @@ def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None
     holder = run.state.leases.new_holder()
     if not run.state.leases.acquire(f"run-{run.flow}", holder, lease_seconds):
         raise LeaseBusy(f"another {run.flow} run is in progress")
+    run.lease_holder = holder
     started = time.monotonic()
     try:
         body(run)
+    except LeaseLost:
+        run.stopped = "stopped: the run's lease lapsed and another run may have taken over; nothing more written"
     except (XeroDayLimitReached, AutotaskThrottled) as err:
         run.stopped = str(err)
     except (XeroReconnectRequired, XeroNotConnected, AutotaskAuthError) as err:

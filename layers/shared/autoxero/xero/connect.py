@@ -19,12 +19,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
-from botocore.exceptions import ClientError
 
 from autoxero.observability import logger
 from autoxero.secrets import SecretStore
 from autoxero.state import State
-from autoxero.state.table import oauth_state_key, setup_token_key
 from autoxero.xero import models
 from autoxero.xero.tokens import REFRESH_LEASE
 
@@ -74,14 +72,13 @@ class ConnectService:
         token = pysecrets.token_urlsafe(32)
         now = self._clock()
         expires = int(now + SETUP_TOKEN_SECONDS)
-        self._state.table.table.put_item(Item={**setup_token_key(_hash(token)), "expires_at": expires, "ttl": expires})
+        self._state.connect.put_setup_token(_hash(token), expires)
         return token
 
     def _setup_token_valid(self, token: str | None) -> bool:
         if not token:
             return False
-        item = self._state.table.get(setup_token_key(_hash(token)))
-        return item is not None and int(item["expires_at"]) > self._clock()
+        return self._state.connect.setup_token_valid(_hash(token), self._clock())
 
     # ------------------------------------------------------------------ the two routes
 
@@ -94,9 +91,7 @@ class ConnectService:
             return Outcome(409, "The Xero app's client id is not set. Run `autoxero credentials set xero` first.")
         state = pysecrets.token_urlsafe(24)
         now = self._clock()
-        self._state.table.table.put_item(Item={**oauth_state_key(state), "expires_at": int(now + STATE_SECONDS),
-                                               "setup_token_hash": _hash(setup_token or ""),
-                                               "ttl": int(now + STATE_SECONDS)})
+        self._state.connect.put_oauth_state(state, _hash(setup_token or ""), int(now + STATE_SECONDS))
         query = urlencode({"response_type": "code", "client_id": secret["client_id"],
                            "redirect_uri": self._redirect_uri, "scope": " ".join(self._scopes), "state": state})
         return Outcome(302, "Redirecting to Xero to approve the connection.", f"{self._login_url}?{query}")
@@ -104,7 +99,7 @@ class ConnectService:
     def finish(self, *, code: str | None, state: str | None, error: str | None = None) -> Outcome:
         if error:
             return Outcome(400, f"Xero did not connect: {error}. Nothing was changed.")
-        claimed = self._consume_state(state)
+        claimed = self._state.connect.claim_oauth_state(state, self._clock()) if state else None
         if claimed is None:
             return Outcome(400, "This approval link has expired or was already used. Start again from "
                                 "`autoxero connect xero`. Nothing was changed.")
@@ -126,7 +121,7 @@ class ConnectService:
             self._secrets.write(self._secret_id, {**current, "token_set": token, "tenant_id": chosen.tenantId,
                                                   "tenant_name": chosen.tenantName, "connected_at": now,
                                                   "refreshed_at": now})
-        self._state.table.table.delete_item(Key=setup_token_key(str(claimed["setup_token_hash"])))
+        self._state.connect.drop_setup_token(claimed)
         message = f"Connected to Xero organisation {chosen.tenantName!r}."
         if len(connections) > 1:
             others = ", ".join(repr(c.tenantName) for c in connections if c is not chosen)
@@ -135,19 +130,6 @@ class ConnectService:
         return Outcome(200, message)
 
     # ------------------------------------------------------------------ helpers
-
-    def _consume_state(self, state: str | None) -> dict[str, Any] | None:
-        if not state:
-            return None
-        try:
-            answer = self._state.table.table.delete_item(
-                Key=oauth_state_key(state), ConditionExpression="attribute_exists(pk) AND expires_at > :now",
-                ExpressionAttributeValues={":now": int(self._clock())}, ReturnValues="ALL_OLD")
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return dict(answer.get("Attributes") or {}) or None
 
     def _exchange(self, code: str, secret: dict[str, Any]) -> dict[str, Any]:
         answer = self._http.post(self._token_url, data={"grant_type": "authorization_code", "code": code,
