@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autoxero.state.attention import Attention, AttentionItem
+from autoxero.state.attention import Attention, AttentionItem, SkippedRecord
 from autoxero.state.cache import Cache, CacheEntry, ConnectTokens
+from autoxero.state.control import Control, ControlStatus, ResumeRefused
 from autoxero.state.cursors import CursorRegression, Cursors
 from autoxero.state.idmap import Identity, IdMap, MapEntry, Recorded
 from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
@@ -14,10 +15,10 @@ from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
-__all__ = ["Attention", "AttentionItem", "Cache", "CacheEntry", "ConnectTokens", "CursorRegression", "Cursors",
-           "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger", "LedgerEntry", "LedgerLine", "MapEntry",
-           "Recorded", "Runs",
-           "SettingsConflict", "SettingsStore", "State", "StateError", "StateTable"]
+__all__ = ["Attention", "AttentionItem", "Cache", "CacheEntry", "ConnectTokens", "Control", "ControlStatus",
+           "CursorRegression", "Cursors", "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger",
+           "LedgerEntry", "LedgerLine", "MapEntry", "Recorded", "ResumeRefused", "Runs", "SettingsConflict",
+           "SettingsStore", "SkippedRecord", "State", "StateError", "StateTable"]
 
 
 @dataclass
@@ -34,10 +35,11 @@ class State:
     runs: Runs
     cache: Cache
     connect: ConnectTokens
+    control: Control
 
     @classmethod
     def over(cls, table: StateTable, ledger_retention_days: int = 400) -> State:
         return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
                    leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
-                   cache=Cache(table), connect=ConnectTokens(table))
+                   cache=Cache(table), connect=ConnectTokens(table), control=Control(table))
