@@ -1,5 +1,5 @@
 """Shared fixtures. moto is imported and fake credentials set before anything creates a boto3 session:
-a client whose session predates `import moto` would not be mocked (reference/toolchain.md §4.3)."""
+a client whose session predates `import moto` would not be mocked (docs/toolchain.md §4.3)."""
 
 from __future__ import annotations
 

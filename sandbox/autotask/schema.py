@@ -2,7 +2,7 @@
 
 What `GET /v1.0/{Entity}/entityInformation/fields` returns is built from these definitions, and every
 read-only, queryable, required, type, length and picklist rule the simulator applies comes from here too.
-Field names, types and capabilities follow reference/autotask-api.md §9. Picklist ids vary by tenant in
+Field names, types and capabilities follow docs/autotask.md §9. Picklist ids vary by tenant in
 Autotask (pitfall 16); the ones below are this sandbox tenant's.
 """
 
@@ -436,7 +436,7 @@ WEBHOOK_RESOURCES = {"CompanyWebhooks": "Companies", "ContactWebhooks": "Contact
 
 
 def _webhook_entities(prefix: str, target: EntityDef) -> list[EntityDef]:
-    """`{prefix}Webhooks` and its children Fields, UdfFields, ExcludedResources (reference §11)."""
+    """`{prefix}Webhooks` and its children Fields, UdfFields, ExcludedResources (docs/autotask.md §11)."""
     webhooks = f"{prefix}Webhooks"
     field_ids = tuple((webhook_field_id(target, f.name), f.name) for f in target.fields.values() if f.webhook)
     return [

@@ -208,6 +208,21 @@ def test_connect_from_a_laptop_through_the_loopback(served, monkeypatch):
     assert "Connected to Xero organisation 'Harbour IT Ltd'" in result.output
 
 
+def test_connect_refuses_an_approval_of_several_organisations(served):
+    """The local path makes the same checks as the stack's own endpoint: one approval, one organisation."""
+    xero = served.sandbox.xero
+    other = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    xero.add_tenant(other, "Another Customer Ltd")
+    xero.auth.consent_tenants = [xero.tenant_id, other]
+    try:
+        result = cli("connect", "xero")
+    finally:
+        xero.auth.consent_tenants = None
+        xero.remove_tenant(other)
+    assert result.exit_code == 1 and "2 Xero organisations" in result.output
+    assert "Nothing was changed" in result.output
+
+
 def test_sandbox_serve_is_found_by_other_commands(tmp_path):
     """`autoxero sandbox serve` in one terminal, `autoxero status` in another, then Ctrl-C."""
     import os

@@ -257,6 +257,32 @@ def test_crash_between_xeros_answer_and_the_state_write_leaves_one_invoice(local
     assert rt.state.ids.get("invoice", 5000).status == "synced"
 
 
+@pytest.mark.parametrize("order_number", ['PO "77"', "PO\\77"])
+def test_an_interrupted_run_recovers_by_a_reference_with_quotes_or_backslashes(local, monkeypatch, order_number):
+    """With Xero numbering the look-up goes by Reference through `where`, which has no escapes (Xero-Java#347)."""
+    from autoxero.state.idmap import IdMap
+
+    tenant = Tenant().company(51, "Quebec Ltd").invoice(5100, 51, "X-51", [(1, 10, STANDARD, SUPPORT)],
+                                                        orderNumber=order_number)
+    rt = settle(local, tenant, {"invoices": {"numbering": "xero"}})
+    run(rt, "contacts", run_contacts)
+    original = IdMap.record_many
+
+    def crash(self, kind, *args, **kwargs):
+        if kind == "invoice":
+            raise StateError("injected crash after Xero answered")
+        return original(self, kind, *args, **kwargs)
+
+    monkeypatch.setattr(IdMap, "record_many", crash)
+    with pytest.raises(StateError):
+        run(rt, "invoices", run_invoices)
+    monkeypatch.setattr(IdMap, "record_many", original)
+    summary = run(rt, "invoices", run_invoices)
+    assert summary.get("recovered") == 1 and summary.get("created", 0) == 0, summary
+    [doc] = [i for i in xero(local, "Invoices") if (i.get("Reference") or "").startswith("X-51")]
+    assert '"' not in doc["Reference"] and "77" in doc["Reference"]
+
+
 def test_a_rerun_with_nothing_new_writes_nothing(local):
     tenant = Tenant().company(60, "Papa Ltd").invoice(6000, 60, "N-1", [(1, 10, STANDARD, SUPPORT)])
     rt = settle(local, tenant)

@@ -1,6 +1,6 @@
 """One Logger and one Metrics per process, both safe to import from any module.
 
-Tracer is left out on purpose: it costs about 400 ms of cold start (see reference/toolchain.md) for traces
+Tracer is left out on purpose: it costs about 400 ms of cold start (see docs/toolchain.md) for traces
 that the ledger already gives us.
 """
 

@@ -1,6 +1,6 @@
 """The Autotask PSA REST client (v1.0): a thin, synchronous httpx adapter.
 
-What it does for the flows (reference/autotask-api.md):
+What it does for the flows (docs/autotask.md):
 - zone discovery once (`GET {lookup}/v1.0/zoneInformation?user=…`, no auth headers), cached for a day in the
   state table; a 401 on a cached zone re-discovers once and retries (pitfall 22);
 - queries POSTed with `MaxRecords` 500, following `pageDetails.nextPageUrl` by re-POSTing the same body, and

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from autoxero.autotask import models as at
-from autoxero.mapping.common import cents, content_hash, fail, four_places
+from autoxero.mapping.common import cents, content_hash, fail, findable, four_places
 from autoxero.mapping.reference import AutotaskReference, XeroReference
 from autoxero.settings import (
     AccountSource,
@@ -98,7 +98,7 @@ def readiness(invoice: at.Invoice, items: list[at.BillingItem], now: dt.datetime
 
 
 def document_number(invoice: at.Invoice, settings: InvoiceSettings) -> str:
-    return f"{settings.number_prefix}{(invoice.invoiceNumber or '').strip() or f'AT{invoice.id}'}"
+    return findable(f"{settings.number_prefix}{(invoice.invoiceNumber or '').strip() or f'AT{invoice.id}'}")
 
 
 # ----------------------------------------------------------------------------- one line's mappings
@@ -330,6 +330,7 @@ def _header(ctx: _Context, items: list[at.BillingItem], contact_id: str, kind: K
             (p.strip() for i in items if (p := i.purchaseOrderNumber) and p.strip()), ""),
         ReferenceSource.NONE: "",
     }[settings.reference]
+    reference = findable(reference)
     number_field = "InvoiceNumber" if kind == "invoice" else "CreditNoteNumber"
     if settings.numbering is Numbering.AUTOTASK:
         payload[number_field] = number

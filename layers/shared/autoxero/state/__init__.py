@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autoxero.state.attention import Attention, AttentionItem, SkippedRecord
-from autoxero.state.cache import Cache, CacheEntry, ConnectTokens
+from autoxero.state.cache import Cache, CacheEntry
 from autoxero.state.control import Control, ControlStatus, ResumeRefused
 from autoxero.state.cursors import CursorRegression, Cursors
 from autoxero.state.idmap import Identity, IdMap, MapEntry, Recorded
@@ -15,7 +15,7 @@ from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
-__all__ = ["Attention", "AttentionItem", "Cache", "CacheEntry", "ConnectTokens", "Control", "ControlStatus",
+__all__ = ["Attention", "AttentionItem", "Cache", "CacheEntry", "Control", "ControlStatus",
            "CursorRegression", "Cursors", "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger",
            "LedgerEntry", "LedgerLine", "MapEntry", "Recorded", "ResumeRefused", "Runs", "SettingsConflict",
            "SettingsStore", "SkippedRecord", "State", "StateError", "StateTable"]
@@ -34,7 +34,6 @@ class State:
     settings: SettingsStore
     runs: Runs
     cache: Cache
-    connect: ConnectTokens
     control: Control
 
     @classmethod
@@ -42,4 +41,4 @@ class State:
         return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
                    leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
-                   cache=Cache(table), connect=ConnectTokens(table), control=Control(table))
+                   cache=Cache(table), control=Control(table))

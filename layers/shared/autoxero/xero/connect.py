@@ -1,16 +1,24 @@
-"""Connecting a customer's Xero organisation: the OAuth2 authorization-code flow, guarded twice.
+"""Connecting a customer's Xero organisation: the OAuth2 authorization-code flow, guarded three times.
 
-- `/xero/connect` works only for the holder of a one-time setup token (issued by
-  `autoxero connect xero --stack NAME`, valid for an hour), so a stranger who finds the URL cannot link
-  their own Xero organisation to this customer's stack;
-- the `state` sent to Xero is stored with a TTL and consumed on the callback (one use, ten minutes);
-- the callback exchanges the code, reads /connections and keeps one tenant per stack, saying so when the
-  person authorised several; the token set is saved under the token lease, like a refresh.
+- `/xero/connect` works only for the holder of a setup token (issued by `autoxero connect xero --stack NAME`,
+  valid for an hour), so a stranger who finds the URL cannot link their own Xero organisation to this
+  customer's stack; the token starts one approval only (it is spent at `start`);
+- the `state` sent to Xero is stored with a TTL and consumed on the callback (one use, ten minutes), and it
+  dies with its setup token (the callback retires the token it came from) and with any later-started
+  approval that finished first: an older approval finishing late never re-points the stack;
+- the callback binds only the organisation approved now. `GET /connections` lists every organisation the
+  approving user ever connected to this app, so the connections are filtered by the approval's own
+  `authEventId`, read from the access token's `authentication_event_id` claim (Xero's access tokens are
+  JWTs; NangoHQ/nango's Xero post-connection hook picks the tenant the same way). Several organisations in
+  one approval are refused: one stack syncs with one organisation.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import secrets as pysecrets
 import time
 from collections.abc import Callable
@@ -19,10 +27,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
+from botocore.exceptions import ClientError
 
 from autoxero.observability import logger
 from autoxero.secrets import SecretStore
 from autoxero.state import State
+from autoxero.state.table import oauth_state_key, setup_token_key
 from autoxero.xero import models
 from autoxero.xero.tokens import REFRESH_LEASE
 
@@ -38,6 +48,15 @@ class Outcome:
     status: int
     reason: str
     location: str | None = None
+
+
+SUPERSEDED = Outcome(409, "Xero was connected by a later approval while this one was open, so this one is "
+                         "ignored. Nothing was changed.")
+
+
+def _superseded(secret: dict[str, Any], started_ms: int) -> bool:
+    """An approval started no later than the one the stack is bound to must not re-point it."""
+    return started_ms <= int(secret.get("approval_started_ms") or 0)
 
 
 def _hash(token: str) -> str:
@@ -72,26 +91,50 @@ class ConnectService:
         token = pysecrets.token_urlsafe(32)
         now = self._clock()
         expires = int(now + SETUP_TOKEN_SECONDS)
-        self._state.connect.put_setup_token(_hash(token), expires)
+        self._state.table.table.put_item(Item={**setup_token_key(_hash(token)), "expires_at": expires, "ttl": expires})
         return token
 
-    def _setup_token_valid(self, token: str | None) -> bool:
+    def _spend_setup_token(self, token: str | None, state: str) -> bool:
+        """Mark the setup token as used by this one approval; False if it is unknown, expired or used."""
         if not token:
             return False
-        return self._state.connect.setup_token_valid(_hash(token), self._clock())
+        try:
+            self._state.table.table.update_item(
+                Key=setup_token_key(_hash(token)), UpdateExpression="SET oauth_state = :state",
+                ConditionExpression="attribute_exists(pk) AND expires_at > :now AND attribute_not_exists(oauth_state)",
+                ExpressionAttributeValues={":state": _hash(state), ":now": int(self._clock())})
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _retire_setup_token(self, token_hash: str, state: str) -> bool:
+        """The approval this setup token started is finishing: delete the token, if it is still this one's."""
+        try:
+            self._state.table.table.delete_item(
+                Key=setup_token_key(token_hash), ConditionExpression="oauth_state = :state AND expires_at > :now",
+                ExpressionAttributeValues={":state": _hash(state), ":now": int(self._clock())})
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # ------------------------------------------------------------------ the two routes
 
     def start(self, setup_token: str | None) -> Outcome:
-        if not self._setup_token_valid(setup_token):
-            return Outcome(403, "This connect link is missing its setup token or has expired. "
-                                "Run `autoxero connect xero --stack <name>` for a new one.")
         secret = self._secrets.read(self._secret_id, fresh=True)
         if not secret.get("client_id"):
             return Outcome(409, "The Xero app's client id is not set. Run `autoxero credentials set xero` first.")
         state = pysecrets.token_urlsafe(24)
+        if not self._spend_setup_token(setup_token, state):
+            return Outcome(403, "This connect link is missing its setup token, has expired or was already used. "
+                                "Run `autoxero connect xero --stack <name>` for a new one.")
         now = self._clock()
-        self._state.connect.put_oauth_state(state, _hash(setup_token or ""), int(now + STATE_SECONDS))
+        self._state.table.table.put_item(Item={**oauth_state_key(state), "expires_at": int(now + STATE_SECONDS),
+                                               "setup_token_hash": _hash(setup_token or ""),
+                                               "started_ms": int(now * 1000), "ttl": int(now + STATE_SECONDS)})
         query = urlencode({"response_type": "code", "client_id": secret["client_id"],
                            "redirect_uri": self._redirect_uri, "scope": " ".join(self._scopes), "state": state})
         return Outcome(302, "Redirecting to Xero to approve the connection.", f"{self._login_url}?{query}")
@@ -99,37 +142,65 @@ class ConnectService:
     def finish(self, *, code: str | None, state: str | None, error: str | None = None) -> Outcome:
         if error:
             return Outcome(400, f"Xero did not connect: {error}. Nothing was changed.")
-        claimed = self._state.connect.claim_oauth_state(state, self._clock()) if state else None
+        claimed = self._consume_state(state)
         if claimed is None:
             return Outcome(400, "This approval link has expired or was already used. Start again from "
                                 "`autoxero connect xero`. Nothing was changed.")
         if not code:
             return Outcome(400, "Xero sent no authorisation code. Nothing was changed.")
+        if not self._retire_setup_token(str(claimed.get("setup_token_hash") or ""), str(state)):
+            return Outcome(400, "The connect link this approval came from has expired or was replaced. Start "
+                                "again from `autoxero connect xero`. Nothing was changed.")
         secret = self._secrets.read(self._secret_id, fresh=True)
+        started = int(claimed.get("started_ms") or 0)
+        if _superseded(secret, started):
+            return SUPERSEDED
         try:
             token = self._exchange(code, secret)
-            connections = self._connections(token["access_token"])
+            event = approval_event(str(token.get("access_token") or ""))
+            connections = self._connections(token["access_token"], event) if event else []
         except httpx.HTTPError as err:
             logger.warning("xero connect exchange failed", error=type(err).__name__)
             return Outcome(502, "Xero did not complete the connection; please try again. Nothing was changed.")
+        if event is None:
+            return Outcome(502, "Xero's answer did not say which organisation was approved, so none was "
+                                "connected. Please try again. Nothing was changed.")
         if not connections:
             return Outcome(400, "The approval gave access to no Xero organisation. Nothing was changed.")
-        chosen = next((c for c in connections if c.tenantId == secret.get("tenant_id")), connections[0])
+        if len(connections) > 1:
+            names = ", ".join(repr(c.tenantName) for c in connections)
+            return Outcome(400, f"You approved {len(connections)} Xero organisations at once ({names}); this "
+                                "stack syncs with exactly one. Run `autoxero connect xero` again and tick only "
+                                "this customer's organisation. Nothing was changed.")
+        chosen = connections[0]
+        previous = secret.get("tenant_name") if secret.get("tenant_id") not in (None, chosen.tenantId) else None
         with self._state.leases.held(REFRESH_LEASE, 30, wait=20):
             current = self._secrets.read(self._secret_id, fresh=True)
+            if _superseded(current, started):
+                return SUPERSEDED
             now = int(self._clock())
             self._secrets.write(self._secret_id, {**current, "token_set": token, "tenant_id": chosen.tenantId,
                                                   "tenant_name": chosen.tenantName, "connected_at": now,
-                                                  "refreshed_at": now})
-        self._state.connect.drop_setup_token(claimed)
+                                                  "refreshed_at": now, "approval_started_ms": started})
         message = f"Connected to Xero organisation {chosen.tenantName!r}."
-        if len(connections) > 1:
-            others = ", ".join(repr(c.tenantName) for c in connections if c is not chosen)
-            message += (f" You also authorised {others}; this stack syncs with {chosen.tenantName!r} only. "
-                        "Deploy another stack for each other organisation.")
+        if previous is not None:
+            message += f" This stack was connected to {previous!r} before; it now syncs with {chosen.tenantName!r}."
         return Outcome(200, message)
 
     # ------------------------------------------------------------------ helpers
+
+    def _consume_state(self, state: str | None) -> dict[str, Any] | None:
+        if not state:
+            return None
+        try:
+            answer = self._state.table.table.delete_item(
+                Key=oauth_state_key(state), ConditionExpression="attribute_exists(pk) AND expires_at > :now",
+                ExpressionAttributeValues={":now": int(self._clock())}, ReturnValues="ALL_OLD")
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return dict(answer.get("Attributes") or {}) or None
 
     def _exchange(self, code: str, secret: dict[str, Any]) -> dict[str, Any]:
         answer = self._http.post(self._token_url, data={"grant_type": "authorization_code", "code": code,
@@ -140,8 +211,24 @@ class ConnectService:
         token["expires_at"] = self._clock() + float(token.get("expires_in") or 1800)
         return token
 
-    def _connections(self, access_token: str) -> list[models.Connection]:
-        answer = self._http.get(f"{self._identity_url}/connections",
+    def _connections(self, access_token: str, event: str) -> list[models.Connection]:
+        """The organisations this approval connected (the filter is checked here too, should Xero ignore it)."""
+        answer = self._http.get(f"{self._identity_url}/connections", params={"authEventId": event},
                                 headers={"Authorization": f"Bearer {access_token}"})
         answer.raise_for_status()
-        return [models.Connection.model_validate(c) for c in answer.json()]
+        connections = [models.Connection.model_validate(c) for c in answer.json()]
+        return [c for c in connections if (c.authEventId or "").lower() == event.lower()]
+
+
+def approval_event(access_token: str) -> str | None:
+    """The `authentication_event_id` claim of a Xero access token (a JWT), or None when it has none. The
+    signature is not checked: the token came straight from Xero's token endpoint over TLS."""
+    parts = access_token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    event = claims.get("authentication_event_id") if isinstance(claims, dict) else None
+    return str(event) if event else None
