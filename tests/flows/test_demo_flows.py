@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.flows import FLOWS
+from autoxero_cli.aws_calls import acting_as, flow_function
+from autoxero_cli.localenv import LOCAL_STACK_NAME
 
 
 def run(runtime, flow, dry_run=False):
-    return execute_run(runtime, build_run(runtime, flow, None, dry_run), FLOWS[flow].run)
+    with acting_as(LOCAL_STACK_NAME, flow_function(flow)):  # its calls are that flow's function's
+        return execute_run(runtime, build_run(runtime, flow, None, dry_run), FLOWS[flow].run)
 
 
 def documents(sandbox) -> dict[str, dict]:

@@ -48,7 +48,14 @@ def watch_connection(rt: Runtime, flow: str) -> float | None:
 
     secret = rt.secrets.read(rt.config.xero_secret_id)
     last = secret.get("refreshed_at") or secret.get("connected_at")
-    if not last or rt.settings.xero.kind == "custom_connection":
+    # One series per stack (the alarm's dimensions): every stack in a region shares the namespace.
+    metrics.dimension_set["flow"] = flow
+    metrics.dimension_set["stack"] = rt.config.stack
+    if rt.settings.xero.kind == "custom_connection":
+        # No refresh token to lose; reporting 0 keeps "no data" meaning "this stack stopped running".
+        metrics.add_metric(name="XeroConnectionIdleDays", unit=MetricUnit.Count, value=0)
+        return None
+    if not last:
         return None
     idle = max(0.0, (time.time() - float(last)) / 86400)
     metrics.add_metric(name="XeroConnectionIdleDays", unit=MetricUnit.Count, value=round(idle, 2))

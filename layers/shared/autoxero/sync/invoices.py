@@ -21,7 +21,7 @@ from autoxero.settings import Numbering
 from autoxero.state import Identity, LedgerLine, MapEntry
 from autoxero.sync.contacts import sync_companies
 from autoxero.sync.once import Write, write_once
-from autoxero.sync.reference import autotask_reference, ensure_known, xero_reference
+from autoxero.sync.reference import autotask_reference, ensure_known, read_charges, xero_reference
 from autoxero.sync.run import FlowRun
 from autoxero.xero import models as xm
 
@@ -107,9 +107,12 @@ def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
                                                         sorted({i.companyID for i in invoices}))}
     contacts = _contacts_for(run, companies)
     every_item = [i for lines in items.values() for i in lines]
+    charges = read_charges(run, every_item)
     ref = ensure_known(run, autotask_reference(run),
                        billing_codes={i.billingCodeID for i in every_item if i.billingCodeID},
-                       products={i.productID for i in every_item if i.productID},
+                       products=charges.product_ids(),
+                       services={i.serviceID for i in every_item if i.serviceID},
+                       service_bundles={i.serviceBundleID for i in every_item if i.serviceBundleID},
                        tax_categories={i.taxCategoryID for i in every_item if i.taxCategoryID},
                        templates={t for i in invoices if (t := i.invoiceEditorTemplateID)},
                        payment_terms={i.paymentTerm for i in invoices if i.paymentTerm})
@@ -144,7 +147,7 @@ def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
         try:
             link = settings.deep_link_template.format(id=invoice.id) if settings.deep_link_template else None
             plan = map_invoice(invoice, items.get(invoice.id, []), company, contact_id, ref=ref, xero=xero,
-                               settings=settings, deep_link=link)
+                               settings=settings, deep_link=link, charges=charges)
         except Unmappable as err:
             run.problem(invoice.id, err.problem, label)
             continue
