@@ -152,7 +152,8 @@ def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
             run.problem(invoice.id, err.problem, label)
             continue
         chunk.missing_items.update(plan.missing_items)
-        chunk.writes.append(Write(invoice.id, Identity(plan.number, plan.identity_field, plan.kind, contact_id),
+        identity = Identity(str(plan.payload[plan.identity_field]), plan.identity_field, plan.kind, contact_id)
+        chunk.writes.append(Write(invoice.id, identity,
                                   plan.payload, plan.content_hash, plan.number,
                                   {"total": str(plan.expected_total), "rounding": str(plan.rounding)}))
     return chunk
