@@ -150,14 +150,19 @@ def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_
 
 
 @resync_app.command("invoice")
-def resync_invoice(autotask_id: Annotated[int, typer.Argument(help="The Autotask invoice id")],
+def resync_invoice(invoice: Annotated[str, typer.Argument(help="The invoice number (INV-10005) or Autotask id")],
                    stack: Stack = None) -> None:
     """Push one invoice again. Exactly once still holds: a document already in Xero is found, not duplicated."""
     from autoxero.autotask import models as at
     from autoxero.sync.build import execute_run
     from autoxero.sync.invoices import sync_invoices
+    from autoxero_cli.records import UnknownRecord, resolve_record
 
     rt, run = _flow_run(stack, "invoices", False)
+    try:
+        autotask_id = int(resolve_record(rt, "invoices", invoice).id)
+    except UnknownRecord as err:
+        raise fail(str(err)) from None
     record = run.autotask.get("Invoices", autotask_id)
     if record is None:
         raise fail(f"Autotask has no invoice {autotask_id}")
@@ -269,7 +274,14 @@ def attention_list(stack: Stack = None,
 
 
 def _item(rt: Any, flow: str, record: str) -> Any:
-    item = rt.state.attention.get(flow, record)
+    """The attention item of a record given by its id or its invoice / purchase order number."""
+    from autoxero_cli.records import UnknownRecord, resolve_record
+
+    try:
+        found = resolve_record(rt, flow, record)
+    except UnknownRecord as err:
+        raise fail(str(err)) from None
+    item = rt.state.attention.get(flow, found.id)
     if item is None:
         raise fail(f"no attention item for {flow} record {record}; see `autoxero attention list`")
     return item
@@ -285,7 +297,7 @@ def attention_explain(flow: str, record: str, stack: Stack = None) -> None:
     console.print(f"[bold]What to change:[/] {item.fix}")
     console.print(f"First seen {item.first_seen}, last {item.last_seen}, {item.occurrences} time(s). "
                   f"Code {item.code}.")
-    for entry in rt.state.ledger.history(flow, record)[-10:]:
+    for entry in rt.state.ledger.history(flow, item.record_id)[-10:]:
         console.print(f"  {entry.at} {entry.action}: {entry.outcome}")
 
 
@@ -332,8 +344,8 @@ def attention_resolve(flow: str, record: str, stack: Stack = None,
     """Mark an item handled by a person (kept in the ledger)."""
     rt = target(stack).runtime()
     item = _item(rt, flow, record)
-    rt.state.attention.clear(flow, record)
-    rt.state.ledger.append(flow, record, "attention resolved", "ok", {"note": note, "was": item.message})
+    rt.state.attention.clear(flow, item.record_id)
+    rt.state.ledger.append(flow, item.record_id, "attention resolved", "ok", {"note": note, "was": item.message})
     console.print(f"resolved: {item.label or record}")
 
 
