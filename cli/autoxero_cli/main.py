@@ -381,8 +381,11 @@ def connect_xero(stack: Stack = None,
         return
     if via_stack:
         token = ConnectService.from_runtime(rt, redirect_uri="").issue_setup_token()
+        url = tgt.outputs.get("XeroConnectUrl") or (f"{tgt.local['gateway_url']}/xero/connect" if tgt.is_local else "")
+        if not url:
+            raise fail(f"stack {tgt.name} has no XeroConnectUrl output: deploy the current template.yaml")
         console.print("Open this link within an hour, sign in to Xero and pick the organisation:")
-        console.print(f"  <XeroConnectUrl output of {tgt.name}>?setup_token={token}", highlight=False)
+        console.print(f"  {url}?setup_token={token}", highlight=False, soft_wrap=True)
         return
     outcome = loopback.connect_via_loopback(rt, port, console.print, browser=loopback.open_browser)
     if outcome.status != 200:
@@ -437,20 +440,30 @@ def credentials_set(system: Annotated[str, typer.Argument(help="autotask or xero
 @sandbox_app.command("serve")
 def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
                   xero_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
-                  seed: Annotated[Path | None, typer.Option(help="A fixture JSON (default: the demo)")] = None) -> None:
+                  seed: Annotated[Path | None, typer.Option(help="A fixture JSON (default: the demo)")] = None,
+                  replace: Annotated[bool, typer.Option(help="Start even if another sandbox is running")] = False,
+                  ) -> None:
     """Start moto, both simulators and a local API gateway; other commands find them until you stop it."""
     from autoxero_cli.gateway import serve_gateway
     from autoxero_cli.local import LocalDeployment
-    from autoxero_cli.localenv import local_aws
-    from autoxero_cli.target import forget_local, write_local
+    from autoxero_cli.localenv import local_aws, sandbox_credentials
+    from autoxero_cli.target import TargetError, forget_local, resolve, write_local
     from sandbox.server import Sandbox, load_fixture
 
+    try:
+        running = resolve(None)
+    except TargetError:
+        running = None
+    if running is not None and running.local and not replace:
+        raise fail(f"a sandbox is already running (Xero at {running.local['xero_url']}); stop it with Ctrl-C in its "
+                   "terminal, or pass --replace to start another that the other commands will use instead")
     try:
         fixture = load_fixture(seed) if seed else load_fixture()
     except (FileNotFoundError, json.JSONDecodeError) as err:
         raise fail(f"cannot read the fixture: {err}") from None
     with local_aws() as endpoint, Sandbox.start(fixture, autotask_port=autotask_port, xero_port=xero_port) as box:
-        local = LocalDeployment.create(box, endpoint)
+        credentials = sandbox_credentials(seed) if seed else None  # the stack holds the fixture's own credentials
+        local = LocalDeployment.create(box, endpoint, credentials=credentials)
         gateway = serve_gateway(local.stack, box.endpoints)
         write_local({"aws_endpoint": endpoint, "autotask_url": box.autotask_url, "xero_url": box.xero_url,
                      "gateway_url": gateway.url, "stack": local.stack.name,

@@ -273,6 +273,9 @@ def test_sandbox_serve_is_found_by_other_commands(tmp_path):
                                 capture_output=True, text=True, timeout=120, check=False)
         assert status.returncode == 0, status.stdout + status.stderr
         assert "Xero: not connected" in status.stdout
+        second = subprocess.run([sys.executable, "-m", "autoxero_cli", "sandbox", "serve"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert second.returncode == 1 and "a sandbox is already running" in second.stderr
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=30)
