@@ -108,7 +108,7 @@ class AutotaskSimulator:
             self._clear_data()
             self._requests.clear()
             self.thread_limit, self.hourly_limit = self.default_limits
-            self.webhooks.signing, self.webhooks.timeout = "raw", 10.0
+            self.webhooks.signing, self.webhooks.timeout = "escaped", 10.0
         self.calls.reset()
         self.faults.clear()
 
@@ -139,7 +139,10 @@ class AutotaskSimulator:
                     continue
                 e = _resolve(key)
                 for raw in records:
-                    self._store_new(e, self._ingest(e, raw))
+                    rec = self._ingest(e, raw)
+                    if e.name in wh_resources() and rec["webhookGUID"] is None:
+                        rec["webhookGUID"] = str(uuid.uuid4())
+                    self._store_new(e, rec)
             self._refresh_webhook_readiness()
 
     def _load_udf_defs(self, e: EntityDef, defs: list[Mapping[str, Any]]) -> None:
@@ -633,7 +636,10 @@ class AutotaskSimulator:
             if fields is None:
                 continue
             self._sequence[(f"{prefix}Webhooks", hook_id)] += 1
-            payload = {"Action": action, "Guid": str(uuid.uuid4()), "EntityType": prefix, "Id": rec["id"],
+            # Guid is the webhook's own GUID, the same on every event it sends: NangoHQ/nango routes deliveries
+            # to connections on it (packages/server/lib/webhook/autotask-webhook-routing.ts; "Each Autotask
+            # webhook has a unique Guid", nango.dev/docs/api-integrations/autotask/webhooks).
+            payload = {"Action": action, "Guid": hook["webhookGUID"], "EntityType": prefix, "Id": rec["id"],
                        "Fields": fields, "EventTime": format_datetime(self.clock.now()),
                        "SequenceNumber": self._sequence[(f"{prefix}Webhooks", hook_id)], "PersonID": person_id}
             self.webhooks.pending.append(wh.PendingEvent(
@@ -729,7 +735,7 @@ class AutotaskSimulator:
         for ev in dropped:
             self.webhooks.pending.remove(ev)
             self.webhooks.error_log.append(ev.report(False))
-        payload = {"Action": "Deactivated", "Guid": str(uuid.uuid4()), "EntityType": key[0], "Id": key[1],
+        payload = {"Action": "Deactivated", "Guid": hook["webhookGUID"], "EntityType": key[0], "Id": key[1],
                    "Fields": {}, "EventTime": format_datetime(self.clock.now()), "SequenceNumber": 0,
                    "PersonID": 0}
         return wh.PendingEvent(webhook_entity=key[0], webhook_id=key[1], url=hook["deactivationUrl"],

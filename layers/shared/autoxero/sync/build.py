@@ -69,7 +69,7 @@ def consume_batch(rt: Runtime, flow: str, event: dict[str, Any], context: Lambda
     run = build_run(rt, flow, context, dry_run=False)
     persistence = DynamoDBPersistenceLayer(table_name=rt.config.table_name, key_attr="pk", sort_key_attr="sk",
                                            static_pk_value="IDEMPOTENCY")
-    config = IdempotencyConfig(event_key_jmespath="guid", expires_after_seconds=7 * 86400)
+    config = IdempotencyConfig(event_key_jmespath="event_key", expires_after_seconds=7 * 86400)
     if context is not None:
         config.register_lambda_context(context)
 
