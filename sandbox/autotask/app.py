@@ -416,6 +416,13 @@ def _c_webhooks_config(sim: AutotaskSimulator, call: Call) -> Any:
     return sim.configure_webhooks(signing=body.get("signing"), timeout=body.get("timeout"))
 
 
+def _c_wire(sim: AutotaskSimulator, call: Call) -> Any:
+    body = _body(call) if call.method == "POST" else {}
+    if "zone_less_datetimes" in body:
+        sim.zone_less_datetimes = bool(body["zone_less_datetimes"])
+    return {"zone_less_datetimes": sim.zone_less_datetimes}
+
+
 def _c_deliver(sim: AutotaskSimulator, call: Call) -> Any:
     return sim.deliver_webhooks()
 
@@ -458,6 +465,7 @@ def create_app(sim: AutotaskSimulator) -> Starlette:
         control("/faults", _c_faults, ["POST", "DELETE"]),
         control("/clock", _c_clock, ["GET", "POST"]),
         control("/limits", _c_limits, ["GET", "POST"]),
+        control("/wire", _c_wire, ["GET", "POST"]),
         control("/webhooks", _c_webhooks, ["GET"]),
         control("/webhooks/config", _c_webhooks_config, ["POST"]),
         control("/webhooks/deliver", _c_deliver, ["POST"]),

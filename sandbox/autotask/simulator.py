@@ -25,6 +25,7 @@ from sandbox.autotask.errors import AutotaskError, method_not_allowed
 from sandbox.autotask.query import MAX_PAGE, parse_query
 from sandbox.autotask.schema import (
     COMPANY_TYPE_VENDOR,
+    DATETIME,
     ENTITIES,
     PO_CANCEL,
     PO_NEW,
@@ -37,7 +38,7 @@ from sandbox.autotask.schema import (
     entity,
     webhook_field_id,
 )
-from sandbox.autotask.values import coerce_write, format_datetime, parse_datetime, to_decimal
+from sandbox.autotask.values import coerce_write, format_datetime, to_decimal
 from sandbox.core import CallLog, FaultInjector, SandboxClock
 
 API_RESOURCE_ID = 29682900   # the API user's resource: PersonID of changes made through the API
@@ -84,6 +85,7 @@ class AutotaskSimulator:
         self.hourly_limit = hourly_limit
         self.zone: dict[str, Any] = {"zoneName": "Sandbox (local)", "ci": 100001}
         self.webhooks = wh.WebhookQueue()
+        self.zone_less_datetimes = False   # answer datetimes as older tenants do, without a zone (see _wire_value)
         self._users: dict[str, dict[str, Any]] = {}
         self._codes: set[str] = set()
         self._inflight_lock = threading.Lock()
@@ -109,6 +111,7 @@ class AutotaskSimulator:
             self._requests.clear()
             self.thread_limit, self.hourly_limit = self.default_limits
             self.webhooks.signing, self.webhooks.timeout = "escaped", 10.0
+            self.zone_less_datetimes = False
         self.calls.reset()
         self.faults.clear()
 
@@ -189,10 +192,13 @@ class AutotaskSimulator:
         self._next_id[e.name] = max(self._next_id[e.name], rec["id"] + 1)
 
     def _coerce(self, e: EntityDef, f: FieldDef, value: Any) -> Any:
-        stored = coerce_write(e.name, f, value)
-        if stored is not None and (e.name, f.name) in _DATE_ONLY:
-            stored = format_datetime(parse_datetime(stored).replace(hour=0, minute=0, second=0, microsecond=0))
-        return stored
+        if value is not None and (e.name, f.name) in _DATE_ONLY:
+            # "invoice.paidDate ignores time stamp information and stores the date only" (InvoicesEntity.htm);
+            # for date-only fields "we don't convert timezone datetime values ..., we just set the time portion
+            # to midnight and accept the date value" (REST_API_Calls.htm): the date as written, never shifted.
+            coerce_write(e.name, f, value)  # type and format checks
+            return f"{str(value).strip()[:10]}T00:00:00Z"
+        return coerce_write(e.name, f, value)
 
     def _udf_items(self, e: EntityDef, value: Any) -> list[tuple[str, Any]]:
         """`[{name, value}]` (or a plain mapping) → validated (name, value) pairs."""
@@ -217,13 +223,17 @@ class AutotaskSimulator:
     # --- reads -------------------------------------------------------------------------------------
 
     def _wire(self, e: EntityDef, rec: Record, include: list[str] | None = None) -> Record:
-        if include:
-            out = {name: rec[name] for name in include}
-            out[UDF_KEY] = []
-            return out
-        out = {name: rec[name] for name in e.fields}
-        out[UDF_KEY] = [{"name": n, "value": v} for n, v in rec[UDF_KEY].items()]
+        names = include or list(e.fields)
+        out = {name: self._wire_value(e.fields[name], rec[name]) for name in names}
+        out[UDF_KEY] = [] if include else [{"name": n, "value": v} for n, v in rec[UDF_KEY].items()]
         return out
+
+    def _wire_value(self, f: FieldDef, value: Any) -> Any:
+        """Older Autotask responses write datetimes without a zone ("2016-03-30T13:10:35.563", apigrate/
+        autotask-restapi README); they are UTC all the same (REST_API_Calls.htm, "Timestamp format")."""
+        if self.zone_less_datetimes and f.data_type == DATETIME and isinstance(value, str) and value.endswith("Z"):
+            return value[:-1]
+        return value
 
     def udf_definitions(self, e: EntityDef) -> list[dict[str, Any]]:
         with self.lock:
