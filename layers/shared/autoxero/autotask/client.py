@@ -44,6 +44,7 @@ from autoxero.autotask.errors import (
 from autoxero.autotask.limiter import Limiter, LocalLimiter
 from autoxero.autotask.models import FieldInfo, Picklist, ThresholdInformation, Zone
 from autoxero.autotask.query import Filter, Query, chunked_in, dumps, loads
+from autoxero.autotask.records import RecordWatcher, validate_each
 from autoxero.config import AUTOTASK_ZONE_LOOKUP_URL
 from autoxero.observability import logger
 from autoxero.redaction import MASK, redact, register_secret
@@ -237,6 +238,7 @@ class AutotaskClient:
         self.retries = 0
         self._fields: dict[str, dict[str, FieldInfo]] = {}
         self._fields_lock = threading.Lock()
+        self.records: RecordWatcher | None = None  # told of each record read; a flow run sets itself here
 
     @classmethod
     def from_secret(cls, secret: Mapping[str, Any], **kwargs: Any) -> AutotaskClient:
@@ -468,8 +470,8 @@ class AutotaskClient:
             last_id = new_last
 
     def query_models(self, entity: str, model: type[M], query: Query) -> Iterator[M]:
-        for item in self.query(entity, query):
-            yield model.model_validate(item)
+        """The matching records as `model`, validated one by one (a malformed one goes to `self.records`)."""
+        yield from validate_each(entity, model, self.query(entity, query), self.records)
 
     def query_in(self, entity: str, model: type[M], field: str, ids: Iterable[int | str],
                  extra_filters: Sequence[Filter] = (), *, include_fields: Iterable[str] | None = None) -> Iterator[M]:
