@@ -48,6 +48,10 @@ def canonical_path(path: str) -> str:
     parts = path.split("/")
     if len(parts) < 2 or parts[1].lower() != "atservicesrest":
         return path
+    if len(parts) > 4 and parts[-1] == "":
+        # A trailing slash on an entity path is accepted (`/Invoices/`, `/Invoices/entityInformation/fields/`):
+        # KerkhoffTechnologies/django-autotask (djautotask/api.py get_api_url) has sent it to live tenants since 2021.
+        parts = parts[:-1]
     parts[1] = "atservicesrest"
     if len(parts) > 2 and parts[2].lower() == "v1.0":
         parts[2] = "v1.0"
@@ -167,8 +171,8 @@ def _run_api(sim: AutotaskSimulator, handler: Handler, call: Call, auth: bool) -
         return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
     except Exception:
         log.exception("autotask sandbox: unexpected error on %s %s", call.method, call.request.url.path)
-        return JSONResponse({"errors": ["An unexpected error has occurred. Please contact support."]},
-                            status_code=500)
+        # An unhandled server fault: ASP.NET Web API's own answer, not Autotask's `{"errors": [...]}` refusal.
+        return JSONResponse({"Message": "An error has occurred."}, status_code=500)
     finally:
         sim.calls.record(call.method, _template(call))
 

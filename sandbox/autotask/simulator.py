@@ -49,6 +49,8 @@ FIXTURE_UDF_KEY = "userDefinedFieldDefinitions"
 _DATE_ONLY = {("Invoices", "paidDate")}
 _IMMUTABLE = {("Contacts", "companyID"), ("PurchaseOrders", "vendorID"), ("PurchaseOrderItems", "orderID")}
 _UNCHECKED_REFERENCES = {"Resources"}
+OWN_COMPANY = {"id": 0, "companyName": "Harbour IT Ltd", "companyType": 1, "isActive": True, "phone": "09 555 0000",
+               "ownerResourceID": UI_RESOURCE_ID, "city": "Auckland", "countryID": 153}
 
 Record = dict[str, Any]
 
@@ -102,6 +104,15 @@ class AutotaskSimulator:
         self._sequence: Counter[tuple[str, int]] = Counter()
         self._failures: Counter[tuple[str, int]] = Counter()
         self.webhooks.clear()
+        self._ensure_own_company()
+
+    def _ensure_own_company(self) -> None:
+        """Company id 0, the MSP's own company, exists in every tenant (`Companies.get(0) // the root company`,
+        apigrate/autotask-restapi README; its CompanyToDos example creates under company id 0). Its company type is
+        not documented: it gets Customer here, the case in which a sync would wrongly treat it as a customer."""
+        if 0 not in self._data["Companies"]:
+            e = ENTITIES["Companies"]
+            self._store_new(e, self._ingest(e, OWN_COMPANY))
 
     def reset(self) -> None:
         """Back to an empty tenant: no records, no webhooks, no counters, no faults, default limits.
@@ -146,6 +157,7 @@ class AutotaskSimulator:
                     if e.name in wh_resources() and rec["webhookGUID"] is None:
                         rec["webhookGUID"] = str(uuid.uuid4())
                     self._store_new(e, rec)
+            self._ensure_own_company()
             self._refresh_webhook_readiness()
 
     def _load_udf_defs(self, e: EntityDef, defs: list[Mapping[str, Any]]) -> None:
@@ -222,10 +234,12 @@ class AutotaskSimulator:
 
     # --- reads -------------------------------------------------------------------------------------
 
-    def _wire(self, e: EntityDef, rec: Record, include: list[str] | None = None) -> Record:
+    def _wire(self, e: EntityDef, rec: Record, include: list[str] | None = None,
+              include_udfs: list[str] | None = None) -> Record:
         names = include or list(e.fields)
         out = {name: self._wire_value(e.fields[name], rec[name]) for name in names}
-        out[UDF_KEY] = [] if include else [{"name": n, "value": v} for n, v in rec[UDF_KEY].items()]
+        udfs = [n for n in rec[UDF_KEY] if not include or n in (include_udfs or [])]
+        out[UDF_KEY] = [{"name": n, "value": rec[UDF_KEY][n]} for n in udfs]
         return out
 
     def _wire_value(self, f: FieldDef, value: Any) -> Any:
@@ -261,7 +275,8 @@ class AutotaskSimulator:
         start = 0 if after_id is None else bisect.bisect_right(ids, after_id)
         size = query.max_records
         with self.lock:
-            items = [self._wire(e, rec, query.include_fields) for rec in matched[start:start + size]]
+            page = matched[start:start + size]
+            items = [self._wire(e, rec, query.include_fields, query.include_udfs) for rec in page]
         next_after = ids[start + size - 1] if start + size < total else None
         prev_start = max(0, start - size)
         prev_after = ids[prev_start - 1] if prev_start > 0 else None

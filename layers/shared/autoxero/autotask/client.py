@@ -159,6 +159,18 @@ def _error_texts(response: httpx.Response) -> list[str]:
     return [text[:500]] if text else []
 
 
+def _is_refusal(response: httpx.Response) -> bool:
+    """Autotask's own refusal shape: a JSON object with a non-empty `errors` array (see errors.classify)."""
+    try:
+        data = loads(response.content) if response.content else None
+    except ValueError:
+        return False
+    if not isinstance(data, Mapping):
+        return False
+    errors = {str(k).lower(): v for k, v in data.items()}.get("errors")
+    return isinstance(errors, list) and bool(errors)
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
@@ -360,7 +372,8 @@ class AutotaskClient:
                 raise AutotaskUnavailable(f"Autotask ({entity}) sent an answer that is not valid JSON.",
                                           status=response.status_code, entity=entity, uncertain=True) from None
         errors = [self._scrub(text) for text in _error_texts(response)]
-        raise classify(response.status_code, errors, entity=entity, retry_after=_retry_after(response))
+        raise classify(response.status_code, errors, entity=entity, retry_after=_retry_after(response),
+                       refused=_is_refusal(response))
 
     def _delay(self, err: AutotaskError, attempt: int) -> float:
         if err.retry_after is not None:

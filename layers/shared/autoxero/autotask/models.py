@@ -66,6 +66,11 @@ class WithUdfs(Entity):
         return None
 
 
+# Company id 0 is the MSP's own company, present in every tenant ("Companies.get(0) // the root company",
+# apigrate/autotask-restapi README): it is never synced as a customer or vendor.
+OWN_COMPANY_ID = 0
+
+
 class Company(WithUdfs):
     companyName: str
     companyNumber: str | None = None
@@ -139,6 +144,8 @@ class Invoice(Entity):
     comments: str | None = None
     fromDate: datetime | None = None
     toDate: datetime | None = None
+    invoiceStatus: int | None = None                  # picklist; values vary by tenant and are not public
+    invoiceTaxMethodExternalCode: str | None = None
 
 
 class BillingItem(Entity):
