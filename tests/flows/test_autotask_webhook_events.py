@@ -45,15 +45,20 @@ def deliver_to_receiver(local, times: int = 1) -> list[dict]:
     return payloads
 
 
+def sqs_records(messages: list[dict]) -> list[dict]:
+    """Queue messages as Lambda's SQS event hands them to a function."""
+    return [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+             "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
+             "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+             "awsRegion": "us-east-1"} for m in messages]
+
+
 def drain_into_sync_contacts(local) -> None:
     sqs = local.stack.client("sqs")
     url = local.stack.physical["AutotaskEventsQueue"]
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                    "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
-                    "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-                    "awsRegion": "us-east-1"} for m in messages]
-        reply = invoke("SyncContactsFunction", {"Records": records}, local.stack, local.sandbox.endpoints)
+        reply = invoke("SyncContactsFunction", {"Records": sqs_records(messages)}, local.stack,
+                       local.sandbox.endpoints)
         assert reply["batchItemFailures"] == []
         for m in messages:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
