@@ -232,6 +232,7 @@ class RemoteHarness:
         SecretStore(self.local.stack.client("secretsmanager")).update(
             self.local.stack.physical["XeroSecret"], {"token_set": token, "tenant_id": info["tenant_id"],
                                                       "tenant_name": "Harbour IT Ltd"})
+        self.local.go_live("bench")
         self.rt = self.container()
 
     def container(self) -> Any:

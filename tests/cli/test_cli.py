@@ -3,6 +3,8 @@ one clear line and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -48,9 +50,16 @@ def test_the_user_journey(served, tmp_path):
     proposal = tmp_path / "settings.yaml"
     suggested = cli("settings", "suggest", "--out", str(proposal))
     assert suggested.exit_code == 0 and "OUTPUT2" in proposal.read_text()
+    assert "start_date: '2026-12-01'" in proposal.read_text() or "start_date:" in proposal.read_text()
+    # the sandbox's invoices are from August to October 2026: send that history too, as a person may choose
+    proposal.write_text(re.sub(r"start_date: .*", "start_date: '2026-08-01'", proposal.read_text()))
     assert cli("settings", "validate", str(proposal)).exit_code == 0
     assert "+    mode: mapped" in cli("settings", "diff", str(proposal)).output
     assert "version 1" in cli("settings", "push", str(proposal)).output
+    paused = cli("sync", "contacts")
+    assert paused.exit_code == 1 and "paused" in paused.output
+    assert "paused" in cli("status").output
+    assert cli("resume", "--by", "tests").exit_code == 0
     assert "mode: mapped" in cli("settings", "show").output
 
     dry = cli("sync", "contacts", "--dry-run")
@@ -76,8 +85,60 @@ def test_the_user_journey(served, tmp_path):
     assert len([i for i in served.sandbox.xero.state("Invoices") if i.get("InvoiceNumber") == "INV-10005"]) == 1
 
 
+def test_pause_skip_and_unskip_by_invoice_number(served):
+    paused = cli("pause", "--reason", "month-end close", "--by", "ann")
+    assert paused.exit_code == 0 and "paused by ann" in paused.output
+    status = cli("status")
+    assert "paused by ann" in status.output and "month-end close" in status.output
+    stopped = cli("sync", "invoices")
+    assert stopped.exit_code == 1 and "nothing was written" in stopped.output
+    assert cli("resume", "--by", "ann").exit_code == 0
+
+    skipped = cli("attention", "skip", "invoices", "INV-10007", "--reason", "entered by hand", "--by", "ann")
+    assert skipped.exit_code == 0 and "Invoice INV-10007" in skipped.output
+    rt = served.runtime()
+    [record] = rt.state.attention.skipped("invoices")
+    assert record.reason == "entered by hand" and record.by == "ann"
+    assert rt.autotask_client().get("Invoices", int(record.record_id))["invoiceNumber"] == "INV-10007"
+    assert "INV-10007: entered by hand" in cli("status").output
+    assert cli("attention", "unskip", "invoices", "INV-10007").exit_code == 0
+    assert rt.state.attention.skipped() == []
+
+
+def test_a_stack_without_a_region_is_refused_clearly(served, monkeypatch, tmp_path):
+    from autoxero_cli import target as target_module
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setattr(target_module, "SAMCONFIG", tmp_path / "samconfig.toml")
+    result = cli("status", "--stack", "acme-prod")
+    assert result.exit_code == 1 and "no AWS region for stack 'acme-prod'" in result.output
+    assert "--region" in result.output
+
+
+def test_the_region_comes_from_samconfig_for_its_stack(tmp_path, monkeypatch):
+    from autoxero_cli.target import stack_region
+
+    config = tmp_path / "samconfig.toml"
+    config.write_text('[acme.deploy.parameters]\nstack_name = "autoxero-acme"\nregion = "eu-west-2"\n'
+                      '[default.deploy.parameters]\nregion = "ap-southeast-2"\n')
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert stack_region("autoxero-acme", None, config) == "eu-west-2"
+    assert stack_region("autoxero-acme", "ca-central-1", config) == "ca-central-1"
+    assert stack_region("other", None, config) == "us-east-1"
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert stack_region("other", None, config) == "ap-southeast-2"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("sync", "nope"), "unknown flow 'nope'"),
+    (("sync", "invocies"), "did you mean 'invoices'"),
+    (("attention", "skip", "invoices", "INV-99999", "--reason", "x"), "Autotask has no invoice numbered 'INV-99999'"),
+    (("attention", "skip", "invoice", "INV-10005", "--reason", "x"), "did you mean 'invoices'"),
+    (("attention", "unskip", "invoices", "24001"), "was not skipped"),
     (("settings", "validate", "/no/such/file.yaml"), "does not exist"),
     (("attention", "explain", "invoices", "999999"), "no attention item"),
     (("resync", "invoice", "1"), "Autotask has no invoice 1"),

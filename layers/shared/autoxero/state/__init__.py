@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autoxero.state.attention import Attention, AttentionItem
+from autoxero.state.attention import Attention, AttentionItem, SkippedRecord
+from autoxero.state.control import Control, ControlStatus, ResumeRefused
 from autoxero.state.cursors import CursorRegression, Cursors
 from autoxero.state.idmap import IdMap, MapEntry
 from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
@@ -13,9 +14,9 @@ from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
-__all__ = ["Attention", "AttentionItem", "CursorRegression", "Cursors", "IdMap", "LeaseBusy", "LeaseLost",
-           "Leases", "Ledger", "LedgerEntry", "MapEntry", "Runs", "SettingsConflict", "SettingsStore",
-           "State", "StateError", "StateTable"]
+__all__ = ["Attention", "AttentionItem", "Control", "ControlStatus", "CursorRegression", "Cursors", "IdMap",
+           "LeaseBusy", "LeaseLost", "Leases", "Ledger", "LedgerEntry", "MapEntry", "ResumeRefused", "Runs",
+           "SettingsConflict", "SettingsStore", "SkippedRecord", "State", "StateError", "StateTable"]
 
 
 @dataclass
@@ -30,9 +31,11 @@ class State:
     leases: Leases
     settings: SettingsStore
     runs: Runs
+    control: Control
 
     @classmethod
     def over(cls, table: StateTable, ledger_retention_days: int = 400) -> State:
         return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
-                   leases=Leases(table), settings=SettingsStore(table), runs=Runs(table))
+                   leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
+                   control=Control(table))

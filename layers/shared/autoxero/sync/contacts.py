@@ -55,6 +55,7 @@ def sync_companies(run: FlowRun, company_ids: Iterable[int] | None = None,
         ids = sorted(set(company_ids or []) - {at.OWN_COMPANY_ID})
         companies = list(run.autotask.query_in("Companies", at.Company, "id", ids)) if ids else []
     companies = [c for c in companies if c.id != at.OWN_COMPANY_ID]  # the MSP itself is nobody's contact
+    companies = run.without_skipped(companies, lambda c: c.id, FLOW)
     if not companies:
         return {}
     ref = autotask_reference(run, for_invoices=False)

@@ -51,14 +51,21 @@ def _label(invoice: at.Invoice, companies: dict[int, at.Company], run: FlowRun) 
         f" ({company.companyName})" if company else "")
 
 
+START_DATE_UNSET = ("invoices.start_date is not set, so no invoice was sent: choose the first invoice date to "
+                    "send (`autoxero settings suggest` proposes the 1st of this month) and push the settings")
+
+
 def candidates(run: FlowRun) -> list[at.Invoice]:
     settings = run.settings.invoices
-    start = dt.datetime.combine(settings.start_date, dt.time(), dt.UTC)
+    start = dt.datetime.combine(settings.start_date or run.now().date(), dt.time(), dt.UTC)
     query = Query([not_exist("webServiceDate"), eq("isVoided", False), gte("invoiceDateTime", start)])
     return list(run.autotask.query_models("Invoices", at.Invoice, query))
 
 
 def run_invoices(run: FlowRun) -> None:
+    if run.settings.invoices.start_date is None:
+        run.stopped = START_DATE_UNSET
+        return
     invoices = candidates(run)
     for start in range(0, len(invoices), CHUNK):
         if run.out_of_time():
@@ -69,6 +76,7 @@ def run_invoices(run: FlowRun) -> None:
 
 
 def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
+    invoices = run.without_skipped(invoices, lambda i: i.id, FLOW)
     if not invoices:
         return
     settings = run.settings.invoices
@@ -317,7 +325,7 @@ def propagate_voids(run: FlowRun) -> None:
         return
     cursor = run.state.cursors.get(VOIDS_CURSOR)
     since = dt.datetime.fromisoformat(cursor) if cursor else dt.datetime.combine(
-        run.settings.invoices.start_date, dt.time(), dt.UTC)
+        run.settings.invoices.start_date or run.now().date(), dt.time(), dt.UTC)
     voided = list(run.autotask.query_models("Invoices", at.Invoice,
                                             Query([eq("isVoided", True), gt("voidedDate", since)])))
     entries = run.state.ids.get_many(KIND, [v.id for v in voided])
