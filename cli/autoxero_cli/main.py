@@ -337,98 +337,6 @@ def attention_resolve(flow: str, record: str, stack: Stack = None,
     console.print(f"resolved: {item.label or record}")
 
 
-# ----------------------------------------------------------------------------- settings
-
-
-def _read_settings_file(path: Path) -> Any:
-    import yaml
-    from pydantic import ValidationError
-
-    from autoxero.settings import SyncSettings
-
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise fail(f"settings file {path} does not exist") from None
-    except yaml.YAMLError as err:
-        raise fail(f"settings file {path} is not valid YAML: {str(err).splitlines()[0]}") from None
-    try:
-        return SyncSettings.model_validate(document)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise fail(f"settings file {path}: {where}: {first['msg']} ({err.error_count()} problem(s))") from None
-
-
-def _yaml(settings: Any) -> str:
-    import yaml
-
-    return str(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
-
-
-@settings_app.command("show")
-def settings_show(stack: Stack = None) -> None:
-    """The settings in force, as YAML."""
-    settings, version = target(stack).runtime().state.settings.load()
-    console.print(f"# version {version}", highlight=False)
-    console.print(_yaml(settings), highlight=False, markup=False)
-
-
-@settings_app.command("validate")
-def settings_validate(path: Path) -> None:
-    """Check a settings file against the models (no stack needed)."""
-    _read_settings_file(path)
-    console.print(f"{path}: valid")
-
-
-@settings_app.command("diff")
-def settings_diff(path: Path, stack: Stack = None) -> None:
-    """What pushing this file would change."""
-    import difflib
-
-    proposed = _read_settings_file(path)
-    current, version = target(stack).runtime().state.settings.load()
-    lines = list(difflib.unified_diff(_yaml(current).splitlines(), _yaml(proposed).splitlines(),
-                                      f"deployed (version {version})", str(path), lineterm=""))
-    console.print("\n".join(lines) if lines else "no changes", highlight=False, markup=False)
-
-
-@settings_app.command("push")
-def settings_push(path: Path, stack: Stack = None) -> None:
-    """Save a settings file as the next version (refused if someone else pushed in between)."""
-    from autoxero.state import SettingsConflict
-
-    proposed = _read_settings_file(path)
-    rt = target(stack).runtime()
-    _, version = rt.state.settings.load()
-    try:
-        new = rt.state.settings.save(proposed, version, author="cli")
-    except SettingsConflict as err:
-        raise fail(str(err)) from None
-    console.print(f"settings saved as version {new}")
-
-
-@settings_app.command("suggest")
-def settings_suggest(stack: Stack = None,
-                     out: Annotated[Path | None, typer.Option(help="Write the proposed settings here")] = None) -> None:
-    """Propose mappings from both systems' reference data, for a person to review, then push."""
-    from autoxero.mapping.suggest import merge
-    from autoxero.settings import SyncSettings
-    from autoxero.sync.suggest import suggest_settings
-
-    rt, run = _flow_run(stack, "settings", True)
-    proposal = suggest_settings(run)
-    current, _ = rt.state.settings.load()
-    merged = SyncSettings.model_validate(merge(current.model_dump(mode="json"), proposal.patch))
-    for reason in proposal.reasons:
-        console.print(f"- {reason}", highlight=False, markup=False)
-    if out:
-        out.write_text(_yaml(merged))
-        console.print(f"proposed settings written to {out}: review, then `autoxero settings push {out}`")
-    else:
-        console.print(_yaml(merged), highlight=False, markup=False)
-
-
 # ----------------------------------------------------------------------------- connect and credentials
 
 
@@ -495,15 +403,17 @@ def credentials_set(system: Annotated[str, typer.Argument(help="autotask or xero
             raise fail(f"Autotask refused these credentials: {err}") from None
         import secrets as pysecrets
 
-        rt.secrets.update(rt.config.autotask_secret_id,
-                          {**values, "webhook_secret": webhook or pysecrets.token_hex(24)})
+        rt.secrets.update(rt.config.autotask_secret_id, values)
+        # The webhook key goes to the receiver's own secret (it never reads the API credentials).
+        rt.secrets.update(rt.config.webhook_secret_id("autotask"),
+                          {"webhook_secret": webhook or pysecrets.token_hex(24)})
         console.print("Autotask credentials checked and saved.")
     elif system == "xero":
         client_id = client_id or typer.prompt("Xero app client id")
         client_secret = typer.prompt("Xero app client secret", hide_input=True)
         webhook_key = typer.prompt("Xero webhook key", hide_input=True)
-        rt.secrets.update(rt.config.xero_secret_id, {"client_id": client_id, "client_secret": client_secret,
-                                                     "webhook_key": webhook_key})
+        rt.secrets.update(rt.config.xero_secret_id, {"client_id": client_id, "client_secret": client_secret})
+        rt.secrets.update(rt.config.webhook_secret_id("xero"), {"webhook_key": webhook_key})
         console.print("Xero app credentials saved; now run `autoxero connect xero`.")
     else:
         raise fail(f"unknown system {system!r}; choose autotask or xero")
@@ -548,9 +458,10 @@ def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a fre
             forget_local()
 
 
-from autoxero_cli import control_cli  # noqa: E402 (its commands join the app defined above)
+from autoxero_cli import control_cli, settings_cli  # noqa: E402 (their commands join the app defined above)
 
 control_cli.register(app, attention_app)
+settings_cli.register(settings_app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Webhook payloads, signatures and delivery (reference §11).
+"""Webhook payloads, signatures and delivery (docs/autotask.md §11).
 
 Events are queued when a subscribed Company or Contact changes and delivered when someone calls
 `AutotaskSimulator.deliver_webhooks()` (`POST /_sandbox/webhooks/deliver`): deterministic, no background
@@ -22,7 +22,7 @@ MAX_ATTEMPTS = 5
 DEACTIVATE_AFTER = 25
 SIGNING_MODES = ("raw", "escaped")
 
-# What Autotask signs (reference: Autotask's "Secret key and payload verification" page,
+# What Autotask signs (Autotask's "Secret key and payload verification" page,
 # https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/Webhooks/SecretKeyPayloadVerification.htm, and the
 # published verifier msoukhomlinov/n8n-nodes-autotask nodes/Autotask/helpers/webhook/signature.ts, fixed in 2025
 # for non-English characters): the HMAC is over the body with, inside JSON strings, `& < > ' " + \`` and every

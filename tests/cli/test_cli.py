@@ -3,6 +3,7 @@ one clear line and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -168,6 +169,28 @@ def test_autotask_credentials_are_checked_before_saving(served):
     assert right.exit_code == 0 and "checked and saved" in right.output
 
 
+def test_webhook_keys_land_where_the_webhook_receivers_read_them(served):
+    """The internet-facing receivers read only their own secret (template.yaml): `credentials set` must put
+    each webhook key there, and never into the API credentials' secret."""
+    sm = served.stack.client("secretsmanager")
+
+    def read(logical_id: str) -> dict:
+        return json.loads(sm.get_secret_value(SecretId=served.stack.physical[logical_id])["SecretString"])
+
+    xero = cli("credentials", "set", "xero", "--client-id", "SANDBOXCLIENTID0000000000000000",
+               input="sandbox-xero-client-secret\nsandbox-xero-webhook-key\n")
+    assert xero.exit_code == 0, xero.output
+    assert read("XeroWebhookSecret")["webhook_key"] == "sandbox-xero-webhook-key"
+    assert "webhook_key" not in read("XeroSecret")
+    autotask = cli("credentials", "set", "autotask", "--username", "api@harbourit.example",
+                   "--integration-code", "AUTOXERO-SANDBOX", input="sandbox-autotask-secret\nhook-key-from-cli\n")
+    assert autotask.exit_code == 0, autotask.output
+    assert read("AutotaskWebhookSecret")["webhook_secret"] == "hook-key-from-cli"
+    assert "webhook_secret" not in read("AutotaskSecret")
+    cli("credentials", "set", "autotask", "--username", "api@harbourit.example", "--integration-code",
+        "AUTOXERO-SANDBOX", input="sandbox-autotask-secret\nsandbox-autotask-webhook-secret\n")  # as seeded
+
+
 def test_no_sandbox_and_no_stack_are_clear(served, tmp_path, monkeypatch):
     monkeypatch.setattr(target_module, "LOCAL_FILE", tmp_path / "missing.json")
     result = cli("status")
@@ -208,6 +231,21 @@ def test_connect_from_a_laptop_through_the_loopback(served, monkeypatch):
     assert "Connected to Xero organisation 'Harbour IT Ltd'" in result.output
 
 
+def test_connect_refuses_an_approval_of_several_organisations(served):
+    """The local path makes the same checks as the stack's own endpoint: one approval, one organisation."""
+    xero = served.sandbox.xero
+    other = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    xero.add_tenant(other, "Another Customer Ltd")
+    xero.auth.consent_tenants = [xero.tenant_id, other]
+    try:
+        result = cli("connect", "xero")
+    finally:
+        xero.auth.consent_tenants = None
+        xero.remove_tenant(other)
+    assert result.exit_code == 1 and "2 Xero organisations" in result.output
+    assert "Nothing was changed" in result.output
+
+
 def test_sandbox_serve_is_found_by_other_commands(tmp_path):
     """`autoxero sandbox serve` in one terminal, `autoxero status` in another, then Ctrl-C."""
     import os
@@ -236,3 +274,83 @@ def test_sandbox_serve_is_found_by_other_commands(tmp_path):
         output, _ = server.communicate(timeout=30)
     assert "Xero sandbox:" in output and "Autotask sandbox:" in output
     assert not local_file.exists()  # it tidies up after itself
+
+
+def test_settings_are_checked_against_the_live_systems_with_lines_and_hints(served, tmp_path):
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("invoices:\n"
+                     "  start_date: '2026-12-01'\n"
+                     "  default_account_code: '2000'\n"
+                     "  branding_by_template:\n"
+                     "    '101': Standerd\n"
+                     "purchase_orders:\n"
+                     "  default_account_code: '200'\n"
+                     "contacts:\n"
+                     "  biling_contact_udf: Billing Contact\n")
+    checked = cli("settings", "validate", str(wrong))
+    assert checked.exit_code == 1
+    # the typo'd key is a document problem, reported before anything is read from the live systems
+    assert f"{wrong}:9: contacts.biling_contact_udf: unknown setting; did you mean 'billing_contact_udf'?" \
+        in checked.output
+    wrong.write_text(wrong.read_text().replace("biling_contact_udf", "billing_contact_udf"))
+    before = served.runtime().state.settings.load()[1]
+    pushed = cli("settings", "push", str(wrong))
+    assert pushed.exit_code == 1 and "3 problem(s)" in pushed.output and "nothing was saved" in pushed.output
+    assert f"{wrong}:3: invoices.default_account_code: account '2000' does not exist in Xero; did you mean '200'" \
+        in pushed.output
+    assert f"{wrong}:5: invoices.branding_by_template.101: branding theme 'Standerd'" in pushed.output
+    assert f"{wrong}:7: purchase_orders.default_account_code: account 200 (Sales) is a REVENUE account" \
+        in pushed.output
+    assert served.runtime().state.settings.load()[1] == before
+
+
+def test_push_records_who_and_skips_an_identical_version(served, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("invoices:\n  start_date: '2026-08-01'\n  status: AUTHORISED\n")
+    first = cli("settings", "push", str(good), "--by", "ann@example.com")
+    assert first.exit_code == 0 and "(by ann@example.com)" in first.output
+    rt = served.runtime()
+    version = rt.state.settings.load()[1]
+    assert rt.state.table.get({"pk": "SETTINGS#current", "sk": "SETTINGS"})["author"] == "ann@example.com"
+    again = cli("settings", "push", str(good), "--by", "bob")
+    assert again.exit_code == 0 and f"identical to version {version}; nothing saved" in again.output
+    assert rt.state.settings.load()[1] == version
+
+
+def test_a_bad_yaml_file_names_its_line(served, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("invoices:\n  start_date: '2026-08-01'\n  status: [unclosed\n")
+    result = cli("settings", "validate", str(broken))
+    assert result.exit_code == 1 and f"{broken}:4 is not valid YAML" in result.output
+
+
+def test_validate_with_the_sandbox_stopped_says_so(served, tmp_path, monkeypatch):
+    monkeypatch.setattr(target_module, "LOCAL_FILE", tmp_path / "missing.json")
+    good = tmp_path / "good.yaml"
+    good.write_text("invoices:\n  start_date: '2026-08-01'\n")
+    result = cli("settings", "validate", str(good))
+    assert result.exit_code == 1 and "sandbox is not running" in result.output
+    assert cli("settings", "validate", str(good), "--offline").exit_code == 0
+
+
+def test_doctor_against_the_sandbox_names_what_to_fix(served):
+    served.connect_xero_directly()
+    rt = served.runtime()
+    result = cli("doctor")
+    lines = result.output.splitlines()
+    assert any(line.startswith("✓ Autotask zone and credentials") for line in lines), result.output
+    assert any(line.startswith("✓ Autotask API user can update Invoices") for line in lines)
+    assert any(line.startswith("✓ billing-contact field") for line in lines)
+    assert any(line.startswith("✓ Xero scopes") for line in lines)
+    assert any(line.startswith("✓ Autotask hourly request budget") for line in lines)
+    paused = rt.state.control.paused()
+    assert any(line.startswith("✗ stack: paused" if paused else "✓ stack: active") for line in lines)
+
+    good = rt.secrets.read(rt.config.autotask_secret_id)
+    rt.secrets.update(rt.config.autotask_secret_id, {**good, "secret": "wrong-secret"})
+    try:
+        broken = cli("doctor")
+    finally:
+        rt.secrets.update(rt.config.autotask_secret_id, good)
+    assert broken.exit_code == 1 and "✗ Autotask zone and credentials" in broken.output
+    assert "fix: check the API user name, secret" in broken.output and "wrong-secret" not in broken.output
