@@ -13,6 +13,7 @@ from autoxero.sync.invoices import run_invoices
 from autoxero.webhooks import autotask_signature
 from autoxero_cli.invoke import invoke
 from sandbox.fixtures.builder import NO_EXTERNAL, STANDARD, SUPPORT, Tenant
+from tests.flows.test_autotask_webhook_events import sqs_records
 from tests.flows.test_invoice_rules import contacts_named, settle
 
 
@@ -72,11 +73,7 @@ def test_company_webhook_reaches_xero_once(local):
     url = local.stack.physical["AutotaskEventsQueue"]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 2
-    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
-                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-                "awsRegion": "us-east-1"} for m in messages]
-    reply = invoke("SyncContactsFunction", {"Records": records}, local.stack, local.sandbox.endpoints)
+    reply = invoke("SyncContactsFunction", {"Records": sqs_records(messages)}, local.stack, local.sandbox.endpoints)
     assert reply["batchItemFailures"] == []
     assert [c["Name"] for c in contacts_named(local, "Charlie Holdings Ltd")] == ["Charlie Holdings Ltd"]
     updates = [e for e in rt.state.ledger.history("contacts", 3) if e.action == "update"]

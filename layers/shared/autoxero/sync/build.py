@@ -82,7 +82,7 @@ def consume_batch(rt: Runtime, flow: str, event: dict[str, Any], context: Lambda
 
     run = build_run(rt, flow, context, dry_run=False)
     persistence = idempotency_store(rt.config.table_name)
-    config = IdempotencyConfig(event_key_jmespath="guid", expires_after_seconds=7 * 86400)
+    config = IdempotencyConfig(event_key_jmespath="event_key", expires_after_seconds=7 * 86400)
     if context is not None:
         config.register_lambda_context(context)
 

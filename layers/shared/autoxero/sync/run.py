@@ -19,6 +19,7 @@ from autoxero.state import LeaseBusy, State
 if TYPE_CHECKING:
     from autoxero.alerts import Alerts
     from autoxero.autotask.client import AutotaskClient
+    from autoxero.autotask.records import MalformedRecord
     from autoxero.settings import SyncSettings
     from autoxero.xero.client import XeroClient
 
@@ -46,6 +47,30 @@ class FlowRun:
     new_attention: list[str] = field(default_factory=list)
     stopped: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.autotask.records = self  # one malformed Autotask record goes to attention, not through the run
+
+    def malformed(self, record: MalformedRecord) -> None:
+        from autoxero.autotask.records import MALFORMED_CODE
+
+        self.counts["malformed"] += 1
+        self.problem(record.record_id if record.record_id is not None else record.label,
+                     Problem(MALFORMED_CODE, record.message, record.fix,
+                             {"entity": record.entity, "problems": list(record.problems)}), record.label)
+
+    def well_formed(self, entity: str, record_id: int) -> None:
+        """A record that was malformed reads well now: its item is cleared (only that item)."""
+        from autoxero.autotask.records import MALFORMED_CODE
+
+        key = f"malformed:{self.flow}"
+        if key not in self.cache:
+            self.cache[key] = {(item.record_id, item.context.get("entity"))
+                               for item in self.state.attention.list(self.flow) if item.code == MALFORMED_CODE}
+        if (str(record_id), entity) in self.cache[key] and not self.dry_run:
+            self.state.attention.clear(self.flow, record_id)
+            self.cache[key].discard((str(record_id), entity))
+            self.counts["resolved"] += 1
 
     def out_of_time(self) -> bool:
         if self.remaining_ms() < self.safety_ms:
