@@ -37,9 +37,10 @@ def test_new_attention_items_are_announced_once(local):
     rt = settle(local, tenant, {"invoices": {"default_account_code": "999"}})
     url = subscribe(local)
     execute_run(rt, build_run(rt, "invoices", None, False), run_invoices)
-    [mail] = inbox(local, url)
-    assert "1 record(s) need attention" in mail["Subject"] and "A-2" in mail["Message"]
-    assert "autoxero attention" in mail["Message"]
+    [mail] = inbox(local, url)  # one digest for the run
+    assert "1 invoices record(s) need a change" in mail["Subject"]
+    assert "1. Invoice A-2 (Alpha Ltd)" in mail["Message"]  # the number and the customer
+    assert "What is wrong:" in mail["Message"] and "What to change:" in mail["Message"]
     execute_run(rt, build_run(rt, "invoices", None, False), run_invoices)  # the same problem again
     assert inbox(local, url) == []
 

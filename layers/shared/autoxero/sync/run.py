@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from autoxero.alerts import Notice, digest
 from autoxero.mapping.common import Problem
 from autoxero.observability import logger, metrics
 from autoxero.state import LeaseBusy, State
@@ -44,7 +45,7 @@ class FlowRun:
     safety_ms: int = SAFETY_MS
     counts: Counter[str] = field(default_factory=Counter)
     plans: list[dict[str, Any]] = field(default_factory=list)
-    new_attention: list[str] = field(default_factory=list)
+    new_attention: list[Notice] = field(default_factory=list)
     stopped: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -94,7 +95,12 @@ class FlowRun:
                                     fix=problem.fix, label=label, context=problem.context)
         self.state.ledger.append(flow, record_id, "attention", problem.code, {"message": problem.message})
         if existing is None or existing.message != problem.message:
-            self.new_attention.append(problem.message)
+            self.new_attention.append(Notice(label or f"{flow} record {record_id}", problem.message, problem.fix,
+                                             self._link(flow, record_id)))
+
+    def _link(self, flow: str, record_id: str | int) -> str | None:
+        template = self.settings.invoices.deep_link_template
+        return template.format(id=record_id) if flow == "invoices" and template else None
 
     def resolved(self, record_id: str | int, *, flow: str | None = None) -> None:
         """Clear the record's attention item, if it has one (known from one query per flow per run)."""
@@ -144,14 +150,14 @@ def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None
     if not run.state.leases.acquire(f"run-{run.flow}", holder, lease_seconds):
         raise LeaseBusy(f"another {run.flow} run is in progress")
     started = time.monotonic()
+    connection: str | None = None
     try:
         body(run)
     except (XeroDayLimitReached, AutotaskThrottled) as err:
         run.stopped = str(err)
     except (XeroReconnectRequired, XeroNotConnected, AutotaskAuthError) as err:
         run.stopped = str(err)
-        if alerts:
-            alerts.notify("a connection needs you", f"The {run.flow} sync cannot run: {err}")
+        connection = str(err)
     finally:
         run.state.leases.release(f"run-{run.flow}", holder)
     summary = run.summary()
@@ -159,12 +165,9 @@ def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None
     if not run.dry_run:
         run.state.runs.record(run.flow, summary)
         _measure(run)
-        if alerts and run.new_attention and run.settings.alert_on_attention:
-            listed = "\n".join(f"- {m}" for m in run.new_attention[:20])
-            more = f"\n...and {len(run.new_attention) - 20} more" if len(run.new_attention) > 20 else ""
-            alerts.notify(f"{len(run.new_attention)} record(s) need attention",
-                          f"The {run.flow} sync could not send these to Xero:\n{listed}{more}\n\n"
-                          "Run `autoxero attention` to see each one and what to change.")
+    notices = run.new_attention if run.settings.alert_on_attention else []
+    if alerts and not run.dry_run and (connection or notices):  # one e-mail at most per run
+        alerts.notify(*digest(run.flow, notices, connection))
     logger.info("flow run", summary=summary)
     return summary
 
