@@ -70,7 +70,9 @@ def _resolve(name: str) -> EntityDef:
 
 
 def _money(value: Decimal) -> float:
-    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """Autotask keeps money to 4 places (a recorded BillingItems response: contractika-org/contractika
+    contractika/data/at/billingitems.php, "extendedPrice": 386.6450)."""
+    return float(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
 class AutotaskSimulator:
@@ -743,7 +745,8 @@ def wh_resources() -> dict[str, str]:
 
 
 def _complete_line(line: Record) -> None:
-    """Fill a billing item's missing amounts the way Autotask computes them (2 dp, half up)."""
+    """Fill a billing item's missing amounts: extendedPrice = quantity x rate and totalAmount = extendedPrice +
+    taxDollars, to 4 places. A prepaid (block-hour) item is given its totalAmount 0 explicitly."""
     quantity, rate = to_decimal(line["quantity"]), to_decimal(line["rate"])
     if line["extendedPrice"] is None and quantity is not None and rate is not None:
         line["extendedPrice"] = _money(quantity * rate)

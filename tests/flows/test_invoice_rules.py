@@ -11,13 +11,16 @@ from autoxero.state import StateError
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
+from autoxero_cli.aws_calls import acting_as, flow_function
 from autoxero_cli.invoke import invoke
 from autoxero_cli.local import with_start_date
+from autoxero_cli.localenv import LOCAL_STACK_NAME
 from sandbox.fixtures.builder import EXEMPT, MANAGED, NO_EXTERNAL, STANDARD, SUPPORT, Tenant
 
 
 def run(runtime, flow, body):
-    return execute_run(runtime, build_run(runtime, flow, None, False), body)
+    with acting_as(LOCAL_STACK_NAME, flow_function(flow)):  # its calls are that flow's function's
+        return execute_run(runtime, build_run(runtime, flow, None, False), body)
 
 
 def settle(local, tenant: Tenant, settings: dict | None = None):
@@ -128,8 +131,9 @@ def invoice_in_xero(local, number: str) -> dict:
 def test_mappings_end_to_end_through_the_handler(local):
     tenant = (Tenant().company(20, "Hotel Ltd", territoryID=2, invoiceTemplateID=102)
               .contact(201, 20, "Hana", "Ito", billingContact=True)
+              .charge("TicketCharges", 62001, 29684001, ticketID=300)
               .invoice(2000, 20, "INV-2000", [(3, "55.1234567", STANDARD, MANAGED),
-                                              (1.5, 120, STANDARD, SUPPORT, {"productID": 29684001}),
+                                              (1.5, 120, STANDARD, SUPPORT, {"ticketChargeID": 62001}),
                                               (2, 10, EXEMPT, NO_EXTERNAL)],
                        orderNumber="PO-778", invoiceEditorTemplateID=102))
     settings = {"invoices": {"status": "AUTHORISED", "tax": {"mode": "mapped", "by_region_and_category": {

@@ -524,6 +524,13 @@ class AutotaskClient:
                                           entity=entity)
         return info.picklist()
 
+    def entity_information(self, entity: str) -> dict[str, Any]:
+        """What the API user may do with an entity (GET {entity}/entityInformation: canQuery, canUpdate,
+        userAccessForUpdate, ...; Autotask REST API "Finding resource and entity information")."""
+        data = self._call("GET", entity, f"{entity}/entityInformation")
+        info = data.get("info") if isinstance(data, Mapping) else None
+        return dict(info) if isinstance(info, Mapping) else {}
+
     def udf_names(self, entity: str) -> list[str]:
         """The user-defined fields the tenant has on an entity (GET {entity}/entityInformation/userDefinedFields,
         Autotask REST API: "Finding resource and entity information and field definitions")."""

@@ -41,6 +41,14 @@ if TYPE_CHECKING:
 
 SETUP_TOKEN_SECONDS = 3600
 STATE_SECONDS = 600
+# The callback's slow steps, after its one-time state is spent: the code exchange and /connections (each at
+# most HTTP_CONNECT_SECONDS + HTTP_READ_SECONDS) and the wait for the token lease. Their sum stays well inside
+# the function's Timeout in template.yaml and API Gateway's 29 s, so a slow Xero ends in an answer, never a
+# cut-off (tests/template/test_deploy.py checks the budget against the template).
+HTTP_CONNECT_SECONDS = 3.0
+HTTP_READ_SECONDS = 6.0
+LEASE_WAIT_SECONDS = 5.0
+CALLBACK_WORST_CASE_SECONDS = 2 * (HTTP_CONNECT_SECONDS + HTTP_READ_SECONDS) + LEASE_WAIT_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +74,10 @@ def _hash(token: str) -> str:
 class ConnectService:
     def __init__(self, state: State, secrets: SecretStore, secret_id: str, *, login_url: str, token_url: str,
                  identity_url: str, redirect_uri: str, scopes: list[str],
-                 http: httpx.Client | None = None, clock: Callable[[], float] = time.time) -> None:
+                 http: httpx.Client | None = None, clock: Callable[[], float] = time.time,
+                 webhook_secret_id: str | None = None) -> None:
         self._state = state
+        self._webhook_secret_id = webhook_secret_id
         self._secrets = secrets
         self._secret_id = secret_id
         self._login_url = login_url
@@ -75,7 +85,7 @@ class ConnectService:
         self._identity_url = identity_url.rstrip("/")
         self._redirect_uri = redirect_uri
         self._scopes = scopes
-        self._http = http or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0))
+        self._http = http or httpx.Client(timeout=httpx.Timeout(HTTP_READ_SECONDS, connect=HTTP_CONNECT_SECONDS))
         self._clock = clock
 
     @classmethod
@@ -83,7 +93,8 @@ class ConnectService:
         settings, _ = rt.state.settings.load()
         return cls(rt.state, rt.secrets, rt.config.xero_secret_id, login_url=rt.config.xero_login_url,
                    token_url=rt.config.xero_token_url, identity_url=rt.config.xero_identity_url,
-                   redirect_uri=redirect_uri, scopes=settings.xero.scope_list)
+                   redirect_uri=redirect_uri, scopes=settings.xero.scope_list,
+                   webhook_secret_id=rt.config.xero_webhook_secret_id)
 
     # ------------------------------------------------------------------ setup token
 
@@ -174,7 +185,7 @@ class ConnectService:
                                 "this customer's organisation. Nothing was changed.")
         chosen = connections[0]
         previous = secret.get("tenant_name") if secret.get("tenant_id") not in (None, chosen.tenantId) else None
-        with self._state.leases.held(REFRESH_LEASE, 30, wait=20):
+        with self._state.leases.held(REFRESH_LEASE, 30, wait=LEASE_WAIT_SECONDS):
             current = self._secrets.read(self._secret_id, fresh=True)
             if _superseded(current, started):
                 return SUPERSEDED
@@ -182,6 +193,8 @@ class ConnectService:
             self._secrets.write(self._secret_id, {**current, "token_set": token, "tenant_id": chosen.tenantId,
                                                   "tenant_name": chosen.tenantName, "connected_at": now,
                                                   "refreshed_at": now, "approval_started_ms": started})
+        if self._webhook_secret_id:  # the webhook receiver drops events of any other tenant
+            self._secrets.update(self._webhook_secret_id, {"tenant_id": chosen.tenantId})
         message = f"Connected to Xero organisation {chosen.tenantName!r}."
         if previous is not None:
             message += f" This stack was connected to {previous!r} before; it now syncs with {chosen.tenantName!r}."
