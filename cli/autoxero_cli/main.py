@@ -147,14 +147,19 @@ def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_
 
 
 @resync_app.command("invoice")
-def resync_invoice(autotask_id: Annotated[int, typer.Argument(help="The Autotask invoice id")],
+def resync_invoice(invoice: Annotated[str, typer.Argument(help="The invoice number (INV-10005) or Autotask id")],
                    stack: Stack = None) -> None:
     """Push one invoice again. Exactly once still holds: a document already in Xero is found, not duplicated."""
     from autoxero.autotask import models as at
     from autoxero.sync.build import execute_run
     from autoxero.sync.invoices import run_invoices
+    from autoxero_cli.records import UnknownRecord, resolve_record
 
     rt, run = _flow_run(stack, "invoices", False)
+    try:
+        autotask_id = int(resolve_record(rt, "invoices", invoice).id)
+    except UnknownRecord as err:
+        raise fail(str(err)) from None
     record = run.autotask.get("Invoices", autotask_id)
     if record is None:
         raise fail(f"Autotask has no invoice {autotask_id}")
@@ -262,7 +267,14 @@ def attention_list(stack: Stack = None,
 
 
 def _item(rt: Any, flow: str, record: str) -> Any:
-    item = rt.state.attention.get(flow, record)
+    """The attention item of a record given by its id or its invoice / purchase order number."""
+    from autoxero_cli.records import UnknownRecord, resolve_record
+
+    try:
+        found = resolve_record(rt, flow, record)
+    except UnknownRecord as err:
+        raise fail(str(err)) from None
+    item = rt.state.attention.get(flow, found.id)
     if item is None:
         raise fail(f"no attention item for {flow} record {record}; see `autoxero attention list`")
     return item
@@ -278,7 +290,7 @@ def attention_explain(flow: str, record: str, stack: Stack = None) -> None:
     console.print(f"[bold]What to change:[/] {item.fix}")
     console.print(f"First seen {item.first_seen}, last {item.last_seen}, {item.occurrences} time(s). "
                   f"Code {item.code}.")
-    for entry in rt.state.ledger.history(flow, record)[-10:]:
+    for entry in rt.state.ledger.history(flow, item.record_id)[-10:]:
         console.print(f"  {entry.at} {entry.action}: {entry.outcome}")
 
 
@@ -315,8 +327,8 @@ def attention_resolve(flow: str, record: str, stack: Stack = None,
     """Mark an item handled by a person (kept in the ledger)."""
     rt = target(stack).runtime()
     item = _item(rt, flow, record)
-    rt.state.attention.clear(flow, record)
-    rt.state.ledger.append(flow, record, "attention resolved", "ok", {"note": note, "was": item.message})
+    rt.state.attention.clear(flow, item.record_id)
+    rt.state.ledger.append(flow, item.record_id, "attention resolved", "ok", {"note": note, "was": item.message})
     console.print(f"resolved: {item.label or record}")
 
 
@@ -352,8 +364,11 @@ def connect_xero(stack: Stack = None,
         return
     if via_stack:
         token = ConnectService.from_runtime(rt, redirect_uri="").issue_setup_token()
+        url = tgt.outputs.get("XeroConnectUrl") or (f"{tgt.local['gateway_url']}/xero/connect" if tgt.is_local else "")
+        if not url:
+            raise fail(f"stack {tgt.name} has no XeroConnectUrl output: deploy the current template.yaml")
         console.print("Open this link within an hour, sign in to Xero and pick the organisation:")
-        console.print(f"  <XeroConnectUrl output of {tgt.name}>?setup_token={token}", highlight=False)
+        console.print(f"  {url}?setup_token={token}", highlight=False, soft_wrap=True)
         return
     outcome = loopback.connect_via_loopback(rt, port, console.print, browser=loopback.open_browser)
     if outcome.status != 200:
@@ -408,20 +423,30 @@ def credentials_set(system: Annotated[str, typer.Argument(help="autotask or xero
 @sandbox_app.command("serve")
 def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
                   xero_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
-                  seed: Annotated[Path | None, typer.Option(help="A fixture JSON (default: the demo)")] = None) -> None:
+                  seed: Annotated[Path | None, typer.Option(help="A fixture JSON (default: the demo)")] = None,
+                  replace: Annotated[bool, typer.Option(help="Start even if another sandbox is running")] = False,
+                  ) -> None:
     """Start moto, both simulators and a local API gateway; other commands find them until you stop it."""
     from autoxero_cli.gateway import serve_gateway
     from autoxero_cli.local import LocalDeployment
-    from autoxero_cli.localenv import local_aws
-    from autoxero_cli.target import forget_local, write_local
+    from autoxero_cli.localenv import local_aws, sandbox_credentials
+    from autoxero_cli.target import TargetError, forget_local, resolve, write_local
     from sandbox.server import Sandbox, load_fixture
 
+    try:
+        running = resolve(None)
+    except TargetError:
+        running = None
+    if running is not None and running.local and not replace:
+        raise fail(f"a sandbox is already running (Xero at {running.local['xero_url']}); stop it with Ctrl-C in its "
+                   "terminal, or pass --replace to start another that the other commands will use instead")
     try:
         fixture = load_fixture(seed) if seed else load_fixture()
     except (FileNotFoundError, json.JSONDecodeError) as err:
         raise fail(f"cannot read the fixture: {err}") from None
     with local_aws() as endpoint, Sandbox.start(fixture, autotask_port=autotask_port, xero_port=xero_port) as box:
-        local = LocalDeployment.create(box, endpoint)
+        credentials = sandbox_credentials(seed) if seed else None  # the stack holds the fixture's own credentials
+        local = LocalDeployment.create(box, endpoint, credentials=credentials)
         gateway = serve_gateway(local.stack, box.endpoints)
         write_local({"aws_endpoint": endpoint, "autotask_url": box.autotask_url, "xero_url": box.xero_url,
                      "gateway_url": gateway.url, "stack": local.stack.name,

@@ -44,6 +44,7 @@ from autoxero.autotask.errors import (
 from autoxero.autotask.limiter import Limiter, LocalLimiter
 from autoxero.autotask.models import FieldInfo, Picklist, ThresholdInformation, Zone
 from autoxero.autotask.query import Filter, Query, chunked_in, dumps, loads
+from autoxero.autotask.records import RecordWatcher, validate_each
 from autoxero.config import AUTOTASK_ZONE_LOOKUP_URL
 from autoxero.observability import logger
 from autoxero.redaction import MASK, redact, register_secret
@@ -155,6 +156,18 @@ def _error_texts(response: httpx.Response) -> list[str]:
     return [text[:500]] if text else []
 
 
+def _is_refusal(response: httpx.Response) -> bool:
+    """Autotask's own refusal shape: a JSON object with a non-empty `errors` array (see errors.classify)."""
+    try:
+        data = loads(response.content) if response.content else None
+    except ValueError:
+        return False
+    if not isinstance(data, Mapping):
+        return False
+    errors = {str(k).lower(): v for k, v in data.items()}.get("errors")
+    return isinstance(errors, list) and bool(errors)
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
@@ -234,6 +247,7 @@ class AutotaskClient:
         self.retries = 0
         self._fields: dict[str, dict[str, FieldInfo]] = {}
         self._fields_lock = threading.Lock()
+        self.records: RecordWatcher | None = None  # told of each record read; a flow run sets itself here
 
     @classmethod
     def from_secret(cls, secret: Mapping[str, Any], **kwargs: Any) -> AutotaskClient:
@@ -355,7 +369,8 @@ class AutotaskClient:
                 raise AutotaskUnavailable(f"Autotask ({entity}) sent an answer that is not valid JSON.",
                                           status=response.status_code, entity=entity, uncertain=True) from None
         errors = [self._scrub(text) for text in _error_texts(response)]
-        raise classify(response.status_code, errors, entity=entity, retry_after=_retry_after(response))
+        raise classify(response.status_code, errors, entity=entity, retry_after=_retry_after(response),
+                       refused=_is_refusal(response))
 
     def _delay(self, err: AutotaskError, attempt: int) -> float:
         if err.retry_after is not None:
@@ -465,8 +480,8 @@ class AutotaskClient:
             last_id = new_last
 
     def query_models(self, entity: str, model: type[M], query: Query) -> Iterator[M]:
-        for item in self.query(entity, query):
-            yield model.model_validate(item)
+        """The matching records as `model`, validated one by one (a malformed one goes to `self.records`)."""
+        yield from validate_each(entity, model, self.query(entity, query), self.records)
 
     def query_in(self, entity: str, model: type[M], field: str, ids: Iterable[int | str],
                  extra_filters: Sequence[Filter] = (), *, include_fields: Iterable[str] | None = None) -> Iterator[M]:

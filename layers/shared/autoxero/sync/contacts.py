@@ -49,8 +49,9 @@ def sync_companies(run: FlowRun, company_ids: Iterable[int] | None = None,
                    companies: list[at.Company] | None = None) -> dict[int, str]:
     """Bring these companies' Xero contacts up to date; returns company id -> ContactID for those in Xero."""
     if companies is None:
-        ids = sorted(set(company_ids or []))
+        ids = sorted(set(company_ids or []) - {at.OWN_COMPANY_ID})
         companies = list(run.autotask.query_in("Companies", at.Company, "id", ids)) if ids else []
+    companies = [c for c in companies if c.id != at.OWN_COMPANY_ID]  # the MSP itself is nobody's contact
     companies = run.without_skipped(companies, lambda c: c.id, FLOW)
     if not companies:
         return {}
