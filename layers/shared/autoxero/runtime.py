@@ -62,7 +62,8 @@ class Runtime:
         from autoxero.xero.tokens import TokenManager
 
         return TokenManager(self.secrets, self.config.xero_secret_id, self.state.leases,
-                            token_url=self.config.xero_token_url, kind=self.settings.xero.kind,
+                            token_url=self.config.xero_token_url, cache=self.state.cache,
+                            kind=self.settings.xero.kind,
                             **self.token_options)
 
     @cached_property
@@ -86,7 +87,7 @@ class Runtime:
         secret = self.secrets.read(self.config.autotask_secret_id)
         merged = {**self.autotask_options, **options}
         return AutotaskClient.from_secret(secret, zone_lookup_url=self.config.autotask_zone_lookup_url,
-                                          zone_cache=DynamoZoneCache(self.state.table),
+                                          zone_cache=DynamoZoneCache(self.state.cache, self.state.table.now),
                                           limiter=merged.pop("limiter", None) or DynamoLimiter(self.state.table),
                                           **merged)
 

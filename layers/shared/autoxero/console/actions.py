@@ -16,9 +16,7 @@ if TYPE_CHECKING:
 
     from autoxero.console.auth import Person
     from autoxero.runtime import Runtime
-    from autoxero.sync.run import FlowRun
 
-KINDS = {"contacts": "contact", "invoices": "invoice"}
 
 
 class ActionRefused(ValueError):
@@ -32,24 +30,11 @@ class Outcome:
 
 
 def _retry_body(flow: str, record_id: str) -> Any:
-    """Just this record where the flow can do one record; otherwise the flow's full run."""
-    if flow == "invoices":
-        from autoxero.autotask import models as at
-        from autoxero.sync.invoices import sync_invoices
+    """Just this record where the flow can do one record (the registry's retry); otherwise its full run."""
+    from autoxero.sync.flows import flow_named
 
-        def one_invoice(run: FlowRun) -> None:
-            record = run.autotask.get("Invoices", int(record_id))
-            if record is not None:
-                sync_invoices(run, [at.Invoice.model_validate(record)])
-
-        return one_invoice
-    if flow == "contacts":
-        from autoxero.sync.contacts import sync_companies
-
-        return lambda run: sync_companies(run, [int(record_id)])
-    from autoxero.sync.entry import flow_module
-
-    return getattr(flow_module(flow), f"run_{flow}")
+    chosen = flow_named(flow)
+    return lambda run: chosen.retry(run, [record_id])
 
 
 def retry(rt: Runtime, flow: str, record_id: str, person: Person, context: LambdaContext | None) -> Outcome:
@@ -59,10 +44,11 @@ def retry(rt: Runtime, flow: str, record_id: str, person: Person, context: Lambd
     item = rt.state.attention.get(flow, record_id)
     if item is None:
         raise ActionRefused(f"{flow} record {record_id} is not on the attention list (any more)")
-    kind = KINDS.get(flow)
-    entry = rt.state.ids.get(kind, record_id) if kind else None
-    if kind and entry and entry.status == "failed":
-        rt.state.ids.mark_pending(kind, record_id, entry.identity, "retry")
+    from autoxero.sync.flows import flow_named
+
+    kind = flow_named(flow).kind
+    if kind:
+        rt.state.ids.retry(kind, record_id)
     rt.state.attention.clear(flow, record_id)
     rt.state.ledger.append(flow, record_id, "retry", "requested", {"by": person.email, "was": item.message})
     try:

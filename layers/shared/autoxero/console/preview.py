@@ -44,10 +44,10 @@ def _describe(detail: Any) -> tuple[str, list[str]]:
 
 def preview(rt: Runtime, flow: str, context: LambdaContext | None) -> Preview:
     from autoxero.sync.build import build_run, execute_run
-    from autoxero.sync.entry import flow_module
+    from autoxero.sync.flows import flow_named
 
     run = build_run(rt, flow, context, dry_run=True)
-    summary = execute_run(rt, run, getattr(flow_module(flow), f"run_{flow}"))
+    summary = execute_run(rt, run, flow_named(flow).run)
     result = Preview(flow, summary=summary)
     for plan in run.plans:
         sentence, lines = _describe(plan["detail"])
