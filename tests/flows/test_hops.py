@@ -19,7 +19,7 @@ def test_the_invoice_put_is_at_most_six_calls_from_the_handler(local, monkeypatc
 
     def recording(self, api, operation, *args, **kwargs):
         if operation == "create_invoices":
-            frames = [f for f in reversed(inspect.stack()[1:])]
+            frames = list(reversed(inspect.stack()[1:]))
             start = next(i for i, f in enumerate(frames)
                          if f.function == "handler" and f.filename.endswith("sync_invoices/app.py"))
             chains.append([f.function for f in frames[start:]] + ["_call"])
