@@ -9,12 +9,13 @@ from autoxero.state.cursors import CursorRegression, Cursors
 from autoxero.state.idmap import IdMap, MapEntry
 from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
 from autoxero.state.ledger import Ledger, LedgerEntry
+from autoxero.state.quota import RequestQuota
 from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
 __all__ = ["Attention", "AttentionItem", "CursorRegression", "Cursors", "IdMap", "LeaseBusy", "LeaseLost",
-           "Leases", "Ledger", "LedgerEntry", "MapEntry", "Runs", "SettingsConflict", "SettingsStore",
+           "Leases", "Ledger", "LedgerEntry", "MapEntry", "RequestQuota", "Runs", "SettingsConflict", "SettingsStore",
            "State", "StateError", "StateTable"]
 
 
@@ -30,9 +31,11 @@ class State:
     leases: Leases
     settings: SettingsStore
     runs: Runs
+    autotask_quota: RequestQuota
 
     @classmethod
     def over(cls, table: StateTable, ledger_retention_days: int = 400) -> State:
         return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
-                   leases=Leases(table), settings=SettingsStore(table), runs=Runs(table))
+                   leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
+                   autotask_quota=RequestQuota(table, "autotask"))
