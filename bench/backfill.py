@@ -225,7 +225,8 @@ class RemoteHarness:
         self.clock = RemoteClock(self._control, info["now"] - time.time())
         self.waits = Waits(self.clock.advance)
         self.local = LocalDeployment.create(_Endpoints(info["endpoints"]), info["aws"], options={  # type: ignore[arg-type]
-            "autotask": {"limiter": LocalLimiter(), "sleep": self.waits}, "xero": {"sleep": self.waits},
+            "autotask": {"limiter": LocalLimiter(), "sleep": self.waits, "clock": self.clock.time},
+            "xero": {"sleep": self.waits},
             "tokens": {"clock": self.clock.time, "sleep": self.clock.advance}})
         token = dict(info["token"])
         token["expires_at"] = self.clock.time() + float(token.get("expires_in", 1800))

@@ -8,12 +8,13 @@ autoxero reads `GET /v1.0/ThresholdInformation` and works only while the databas
 
 The pacer hands out requests in blocks. Before a block it reads ThresholdInformation (one request, counted
 like any other) and autoxero's own count for the last hour from the table, and grants the smaller of the two
-rooms, at most `block` requests, reserved in the table so that concurrent flows share one budget; one request
-of the room is always kept for the next read. When there is no room, the request is refused with
-`AutotaskShareUsed`: the run stops cleanly with its state saved, and the next scheduled run continues. It also
-records, for every invocation of the stack, when enough of autoxero's own requests will have left the rolling
-hour to make room again; nobody reads the threshold before then (a read at the share would itself exceed it).
-A long backfill therefore spreads over as many hours as the share allows.
+rooms, at most `block` requests (a run's first blocks are smaller: a quiet run reserves little), reserved in
+the table so that concurrent flows share one budget; one request of the room is always kept for the next read.
+When there is no room, the request is refused with `AutotaskShareUsed`: the run stops cleanly with its state
+saved, and the next scheduled run continues. It also records, for every invocation of the stack, when enough
+of autoxero's own requests will have left the rolling hour to make room again; nobody reads the threshold
+before then (a read at the share would itself exceed it). A long backfill therefore spreads over as many hours
+as the share allows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 MIN_BLOCK = 5
 MAX_BLOCK = 100
+FIRST_BLOCK = 10
 
 
 WINDOW = 3600.0
@@ -100,6 +102,7 @@ class Pacer:
         self._clock = clock
         self._lock = threading.Lock()
         self._granted = 0
+        self._next_block = FIRST_BLOCK  # a quiet run reserves little; a busy one doubles up to block_size
         self.reads = 0
         self.last: Room | None = None
         self.peak_share = 0.0  # the highest database share a ThresholdInformation read showed
@@ -134,6 +137,7 @@ class Pacer:
                 f"database has used {info.currentTimeframeRequestCount:,} of its {info.externalRequestThreshold:,} "
                 f"requests this hour and autoxero {current.own_count:,} of its budget of {self._budget:,} "
                 f"({current.binding} reached). The next run continues where this one stopped.")
-        grant = min(current.requests, block)
+        grant = min(current.requests, block, self._next_block)
+        self._next_block *= 2
         self._usage.reserve(grant + 1, now)
         self._granted = grant

@@ -10,13 +10,14 @@ from autoxero.state.idmap import IdMap, MapEntry
 from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
 from autoxero.state.ledger import Ledger, LedgerEntry
 from autoxero.state.quota import RequestQuota
+from autoxero.state.reference_cache import ReferenceCache
 from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
-__all__ = ["Attention", "AttentionItem", "CursorRegression", "Cursors", "IdMap", "LeaseBusy", "LeaseLost",
-           "Leases", "Ledger", "LedgerEntry", "MapEntry", "RequestQuota", "Runs", "SettingsConflict", "SettingsStore",
-           "State", "StateError", "StateTable"]
+__all__ = ["Attention", "AttentionItem", "CursorRegression", "Cursors", "IdMap", "LeaseBusy", "LeaseLost", "Leases",
+           "Ledger", "LedgerEntry", "MapEntry", "ReferenceCache", "RequestQuota", "Runs", "SettingsConflict",
+           "SettingsStore", "State", "StateError", "StateTable"]
 
 
 @dataclass
@@ -32,10 +33,11 @@ class State:
     settings: SettingsStore
     runs: Runs
     autotask_quota: RequestQuota
+    xero_reference: ReferenceCache
 
     @classmethod
     def over(cls, table: StateTable, ledger_retention_days: int = 400) -> State:
         return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
                    leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
-                   autotask_quota=RequestQuota(table, "autotask"))
+                   autotask_quota=RequestQuota(table, "autotask"), xero_reference=ReferenceCache(table))

@@ -18,12 +18,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autoxero.autotask import models as at
 from autoxero.autotask.errors import AutotaskValidationError
 from autoxero.autotask.query import Query, eq, gt, gte, not_exist
+from autoxero.mapping import refusals
 from autoxero.mapping.common import Problem, Unmappable
 from autoxero.mapping.invoices import DocumentPlan, document_number, map_invoice, readiness
 from autoxero.settings import Numbering
 from autoxero.state import MapEntry
 from autoxero.sync.contacts import sync_companies
-from autoxero.sync.reference import autotask_reference, ensure_known, xero_reference
+from autoxero.sync.holds import held, holding
+from autoxero.sync.reference import XERO_PIECES, autotask_reference, ensure_known, forget_xero_reference, xero_reference
 from autoxero.sync.run import FlowRun
 from autoxero.xero import models as xm
 from autoxero.xero.client import WriteOutcome, quote_where
@@ -90,6 +92,7 @@ def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
                        payment_terms={i.paymentTerm for i in invoices if i.paymentTerm})
     xero = xero_reference(run)
     now = run.now()
+    run.cache["invoice_lines"] = items
 
     already: list[Synced] = []
     plans: list[tuple[at.Invoice, DocumentPlan]] = []
@@ -117,12 +120,15 @@ def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
                 "contact_not_synced", f"{label}: the company has no Xero contact yet, so the invoice waits.",
                 "Resolve the company's own item in `autoxero attention` (contacts); the invoice follows."), label)
             continue
+        if held(run, FLOW, invoice):
+            run.counts["held"] += 1  # refused before, and nothing it is made from has changed since
+            continue
         try:
             link = settings.deep_link_template.format(id=invoice.id) if settings.deep_link_template else None
             plans.append((invoice, map_invoice(invoice, items.get(invoice.id, []), company, contact_id,
                                                ref=ref, xero=xero, settings=settings, deep_link=link)))
         except Unmappable as err:
-            run.problem(invoice.id, err.problem, label)
+            run.problem(invoice.id, holding(run, invoice, err.problem, set(XERO_PIECES)), label)
 
     if run.dry_run:
         for invoice, plan in plans:
@@ -265,9 +271,13 @@ def _rejected(run: FlowRun, invoice: at.Invoice, plan: DocumentPlan, errors: lis
     fix = "Correct the cause in Autotask or in settings, then `autoxero attention retry`."
     if any("must be unique" in e for e in errors):
         fix = (f"Xero already has a document numbered {plan.number} that autoxero did not create. Rename or "
-               "void that one in Xero, or set invoices.number_prefix so the two numbering schemes cannot meet.")
-    run.problem(invoice.id, Problem("xero_rejected", f"Invoice {plan.number}: Xero refused it ({message}).", fix,
-                                    {"errors": errors}), plan.number)
+               "void that one in Xero, or set invoices.number_prefix so the two numbering schemes cannot meet; "
+               "then `autoxero attention retry`.")
+    problem = Problem("xero_rejected", f"Invoice {plan.number}: Xero refused it ({message}).", fix, {"errors": errors})
+    if refusals.lasting(errors):  # not sent again until the invoice, its lines, the settings or Xero's lists change
+        problem = holding(run, invoice, problem, refusals.named_pieces(plan.payload))
+        forget_xero_reference(run, refusals.refused_pieces(errors))  # a stale list: the next run reads it afresh
+    run.problem(invoice.id, problem, plan.number)
     run.state.ids.set_status(KIND, invoice.id, "failed")
 
 
