@@ -48,13 +48,6 @@ class ValidationFailed(Exception):
         self.messages = list(messages)
 
 
-@dataclass
-class StoredResponse:
-    status: int
-    body: bytes
-    media_type: str
-
-
 class Org:
     def __init__(self, tenant_id: str, tenant_name: str) -> None:
         self.tenant_id = tenant_id
@@ -72,7 +65,6 @@ class Org:
         self.purchase_orders: dict[str, Record] = {}
         self.payments: dict[str, Record] = {}
         self.allocations: dict[str, Record] = {}
-        self.idempotency: dict[str, StoredResponse] = {}
         self.number_counters: dict[str, int] = {}
 
     # ------------------------------------------------------------------ settings

@@ -15,9 +15,17 @@ from . import payload as schema
 from .api import Call
 from .contacts import render_contact, upsert_contact
 from .documents import CREDIT_NOTES, INVOICES, PURCHASE_ORDERS, render_document, save_document
+from .idempotency import (
+    KEYED_METHODS,
+    MAX_KEY_LENGTH,
+    IdempotencyKeys,
+    StoredAnswer,
+    different_request_message,
+    fingerprint,
+)
 from .limits import RateLimiter
 from .oauth import DEFAULT_CREDENTIALS, AuthServer
-from .org import Org, Record, StoredResponse, WriteContext
+from .org import Org, Record, WriteContext
 from .payments import create_allocation, create_payment, render_allocation, render_payment
 from .reference import (
     load_account,
@@ -41,7 +49,6 @@ from .wire import XeroError, dumps, ms_envelope, parse_stored_instant, problem, 
 Handler = Callable[[WriteContext, Call], tuple[int, dict[str, Any]]]
 RESOURCE_COLLECTION = {"CONTACT": "Contacts", "INVOICE": "Invoices", "CREDITNOTE": "CreditNotes"}
 JSON = "application/json; charset=utf-8"
-MAX_IDEMPOTENCY_KEY = 128
 
 
 class Reply:
@@ -82,6 +89,8 @@ class XeroSimulator:
         self._extra_tenants: list[tuple[str, str, dict[str, Any]]] = []
         self.orgs: dict[str, Org] = {}
         self.errors: list[str] = []  # unexpected exceptions, for debugging a test run
+        self.idempotency = IdempotencyKeys()
+        self._internal_errors: list[bool] = []  # armed internal errors: True = after the write was applied
         self._build_orgs()
 
     # ------------------------------------------------------------------ configuration
@@ -152,6 +161,8 @@ class XeroSimulator:
             self.calls.reset()
             self.faults.clear()
             self.errors.clear()
+            self.idempotency.reset()
+            self._internal_errors.clear()
             self._gate.set()
             self._build_orgs()
 
@@ -161,6 +172,12 @@ class XeroSimulator:
 
     def release(self) -> None:
         self._gate.set()
+
+    def fail_internally(self, times: int = 1, *, after_write: bool = False) -> None:
+        """The next `times` writes (POST/PUT/PATCH) error out inside Xero (500), before or after their write
+        took effect; under an Idempotency-Key that 500 is what Xero replays for six minutes."""
+        with self.lock:
+            self._internal_errors.extend([after_write] * times)
 
     def tenants(self) -> dict[str, str]:
         return {tid: org.tenant_name for tid, org in self.orgs.items()}
@@ -262,29 +279,45 @@ class XeroSimulator:
         return reply
 
     def _run(self, org: Org, call: Call, handler: Handler, base: str, envelope: bool) -> Reply:
-        key = call.headers.get("idempotency-key") if call.method in ("PUT", "POST") else None
+        key = call.headers.get("idempotency-key") if call.method in KEYED_METHODS else None
         with self.lock:
+            now = self.clock.now()
             if key is not None:
-                if len(key) > MAX_IDEMPOTENCY_KEY or not key.strip():
+                if len(key) > MAX_KEY_LENGTH or not key.strip():
                     return error_reply(XeroError(400, {
                         "ErrorNumber": 10, "Type": "ValidationException",
-                        "Message": "The Idempotency-Key header must be between 1 and 128 characters long."}))
-                stored = org.idempotency.get(key)
+                        "Message": f"Idempotency Key: {key} is {len(key)} characters long; "
+                                   f"the maximum is {MAX_KEY_LENGTH}."}))
+                request = fingerprint(call.method, call.path, call.query, call.body, org.tenant_id)
+                stored = self.idempotency.find(key, now)
+                if stored is not None and stored.fingerprint != request:
+                    return error_reply(XeroError(400, {
+                        "ErrorNumber": 10, "Type": "ValidationException",
+                        "Message": different_request_message(key)}))
                 if stored is not None:
                     return Reply(stored.status, stored.body, stored.media_type)
-            ctx = WriteContext(org, truncate_ms(self.clock.now()), unitdp=call.unitdp,
-                               emit=self._emitter(org, base))
-            try:
-                status, body = handler(ctx, call)
-                reply = Reply(status, self._envelope(body) if envelope else dumps(body))
-            except XeroError as error:
-                reply = error_reply(error)
-            except Exception as exc:  # never let a request take the simulator down
-                self.errors.append(traceback.format_exc())
-                reply = Reply(500, dumps(problem(500, "An error occurred", f"{type(exc).__name__}: {exc}")))
-            if key is not None and reply.status < 500:
-                org.idempotency[key] = StoredResponse(reply.status, reply.body, reply.media_type)
+            reply = self._execute(org, call, handler, base, envelope)
+            if key is not None:
+                self.idempotency.keep(key, StoredAnswer(reply.status, reply.body, reply.media_type, request, now))
             return reply
+
+    def _execute(self, org: Org, call: Call, handler: Handler, base: str, envelope: bool) -> Reply:
+        ctx = WriteContext(org, truncate_ms(self.clock.now()), unitdp=call.unitdp, emit=self._emitter(org, base))
+        armed = self._internal_errors and call.method in KEYED_METHODS
+        internal_error = self._internal_errors.pop(0) if armed else None
+        try:
+            if internal_error is False:
+                raise RuntimeError("sandbox: injected internal error")
+            status, body = handler(ctx, call)
+            if internal_error:
+                raise RuntimeError("sandbox: injected internal error after the write")
+            return Reply(status, self._envelope(body) if envelope else dumps(body))
+        except XeroError as error:
+            return error_reply(error)
+        except Exception as exc:  # never let a request take the simulator down
+            if internal_error is None:
+                self.errors.append(traceback.format_exc())
+            return Reply(500, dumps(problem(500, "An error occurred", f"{type(exc).__name__}: {exc}")))
 
     # ------------------------------------------------------------------ inspection
 

@@ -168,6 +168,16 @@ class TestResilience:
             api.organisation()
         assert api.calls["get_organisations"] == 5 and len(self.sleeps) == 4
 
+    def test_a_write_xero_failed_internally_is_not_resent_under_its_key(self, api, fresh):
+        # Xero caches an internal error under the Idempotency-Key and replays it for six minutes, and the
+        # write may have taken effect: resending is useless inside the window and unsafe after it.
+        contact = a_contact_id(api)
+        fresh.sim.fail_internally(after_write=True)
+        with pytest.raises(XeroError, match="not known whether"):
+            api.create_invoices([invoice("INT-500", contact_id=contact)])
+        assert api.calls["create_invoices"] == 1 and self.sleeps == []
+        assert len(api.invoices_by_number(["INT-500"])) == 1  # it did take effect: the next run's look-up finds it
+
     def test_transient_faults_are_survived(self, api, fresh):
         # Rules are tried in order; each counts only the calls that reach it, so nth=1 each means
         # the first call gets a 502, the second a dropped connection, the third a timeout.

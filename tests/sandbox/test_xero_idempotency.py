@@ -1,5 +1,6 @@
-"""Idempotency-Key on PUT/POST: a repeat with the same key (per organisation) returns the first response
-byte for byte and writes nothing."""
+"""Idempotency-Key on PUT/POST as Xero's guide describes it (sources in sandbox/xero/idempotency.py): a repeat of
+the same request with the same key within six minutes of the first call returns the first answer byte for byte
+(5xx too) and writes nothing; the same key on a different request is a 400; after six minutes the key is new."""
 
 from __future__ import annotations
 
@@ -35,19 +36,59 @@ def test_same_key_replays_the_first_response_and_writes_nothing(xero: XeroSandbo
     assert len(_bills(xero)) == 3
 
 
-def test_error_responses_are_replayed_too(xero: XeroSandbox) -> None:
+def test_error_responses_are_replayed_and_a_changed_body_is_a_different_request(xero: XeroSandbox) -> None:
     api = xero.client()
     accrec = BILL | {"Type": "ACCREC", "Contact": {"ContactID": demo_id("contact", "Kauri Accounting Ltd")},
                      "LineItems": [{"Description": "x", "Quantity": 1, "UnitAmount": 1, "AccountCode": "999"}]}
     first = api.put(INVOICES, json={"Invoices": [accrec]}, headers={"Idempotency-Key": "k-err"})
     assert first.status_code == 400
-    fixed = accrec | {"LineItems": [{"Description": "x", "Quantity": 1, "UnitAmount": 1, "AccountCode": "200"}]}
-    again = api.put(INVOICES, json={"Invoices": [fixed]}, headers={"Idempotency-Key": "k-err"})
+    again = api.put(INVOICES, json={"Invoices": [accrec]}, headers={"Idempotency-Key": "k-err"})
     assert (again.status_code, again.content) == (400, first.content)
+    fixed = accrec | {"LineItems": [{"Description": "x", "Quantity": 1, "UnitAmount": 1, "AccountCode": "200"}]}
+    changed = api.put(INVOICES, json={"Invoices": [fixed]}, headers={"Idempotency-Key": "k-err"})
+    assert changed.status_code == 400
+    assert changed.json()["Message"] == "Idempotency Key: k-err is used with a different request."
+    other_url = api.put(INVOICES + "?unitdp=4", json={"Invoices": [accrec]}, headers={"Idempotency-Key": "k-err"})
+    assert "used with a different request" in other_url.json()["Message"]
+    assert [i for i in xero.sim.state("Invoices") if i["InvoiceNumber"] == "DD-1"] == []
     assert api.put(INVOICES, json={"Invoices": [fixed]}, headers={"Idempotency-Key": "k-new"}).status_code == 200
 
 
-def test_keys_are_per_organisation(xero: XeroSandbox) -> None:
+def test_a_key_is_kept_six_minutes_from_the_first_call_then_processed_as_new(xero: XeroSandbox) -> None:
+    api = xero.client()
+    first = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-window"})
+    xero.sim.clock.advance(5 * 60 + 59)
+    inside = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-window"})
+    assert inside.content == first.content and len(_bills(xero)) == 1
+    xero.sim.clock.advance(1)  # six minutes after the first call, not after the last replay
+    after = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-window"})
+    assert after.status_code == 200 and after.content != first.content
+    assert len(_bills(xero)) == 2
+    # after expiry the key starts a new window with the new request
+    changed = api.put(INVOICES, json={"Invoices": [BILL | {"InvoiceNumber": "DD-2"}]},
+                      headers={"Idempotency-Key": "bill-window"})
+    assert changed.status_code == 400 and len(_bills(xero)) == 2
+
+
+def test_an_internal_error_is_cached_and_replayed_even_once_resolved(xero: XeroSandbox) -> None:
+    api = xero.client()
+    xero.sim.fail_internally(after_write=True)
+    first = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-500"})
+    assert first.status_code == 500
+    assert len(_bills(xero)) == 1  # the write took effect; the caller cannot know it
+    again = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-500"})
+    assert (again.status_code, again.content) == (500, first.content)
+    xero.sim.fail_internally(after_write=False)
+    before = api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-500-b"})
+    assert before.status_code == 500 and len(_bills(xero)) == 1
+    assert api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-500-b"}).status_code == 500
+    assert xero.sim.errors == []  # injected, not a simulator defect
+    xero.sim.clock.advance(6 * 60)
+    assert api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-500-b"}).status_code == 200
+    assert len(_bills(xero)) == 2
+
+
+def test_a_key_reused_for_another_organisation_is_a_different_request(xero: XeroSandbox) -> None:
     other = "0f0e0d0c-0b0a-4909-8807-060504030201"
     fixture = {"Contacts": [{"ContactID": demo_id("contact", "Dicker Data NZ"), "Name": "Dicker Data AU"}],
                "Accounts": [{"Code": "310", "Name": "Cost of Goods Sold", "Type": "DIRECTCOSTS"}],
@@ -58,9 +99,10 @@ def test_keys_are_per_organisation(xero: XeroSandbox) -> None:
         home, away = xero.client(token), xero.client(token, tenant=other)
         first = home.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "shared"})
         second = away.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "shared"})
-        assert first.status_code == second.status_code == 200, second.text
-        assert first.content != second.content
-        assert len(xero.sim.state("Invoices", other)) == 1
+        assert first.status_code == 200 and second.status_code == 400, second.text
+        assert xero.sim.state("Invoices", other) == []
+        third = away.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "shared-au"})
+        assert third.status_code == 200 and len(xero.sim.state("Invoices", other)) == 1
     finally:
         xero.sim.remove_tenant(other)
 

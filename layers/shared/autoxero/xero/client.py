@@ -2,7 +2,9 @@
 
 - every call has a timeout (the SDK sets none) and urllib3's own silent retries are off (we decide);
 - 429 `minute` waits Retry-After and retries; 429 `day` stops the flow (XeroDayLimitReached);
-  5xx, timeouts and dropped connections retry with backoff — bounded in count and in time;
+  5xx, timeouts and dropped connections retry with backoff — bounded in count and in time, and well inside the
+  six minutes Xero keeps an Idempotency-Key, so a resent write is always recognised; a write answered 500 is
+  not resent at all (Xero replays a cached internal error under its key);
 - responses are read raw into autoxero's tolerant models, never the SDK's (unknown-enum defect);
 - writes go in batches of at most 50 with summarizeErrors=false and an Idempotency-Key derived from the
   batch's content, and come back as one outcome per record;
@@ -167,7 +169,7 @@ class XeroClient:
                 answer = json.loads(raw, parse_float=Decimal)
                 return answer if isinstance(answer, dict) else {"items": answer}
             except ApiException as err:
-                delay = self._classify(operation, err, attempt, waited)
+                delay = self._classify(operation, err, attempt, waited, keyed="idempotency_key" in params)
             except _NETWORK_ERRORS as err:
                 delay = self._backoff(operation, f"network error ({type(err).__name__})", attempt, waited)
             attempt += 1
@@ -175,7 +177,7 @@ class XeroClient:
             self.waited_seconds += delay
             self._sleep(delay)
 
-    def _classify(self, operation: str, err: ApiException, attempt: int, waited: float) -> float:
+    def _classify(self, operation: str, err: ApiException, attempt: int, waited: float, *, keyed: bool) -> float:
         status = int(getattr(err, "status", 0) or 0)
         headers = getattr(err, "headers", None)
         self.headroom.note(headers)
@@ -191,6 +193,11 @@ class XeroClient:
                 raise XeroRateLimited(f"Xero kept answering 'too many requests' ({problem})", problem, retry_after)
             logger.info("xero rate limited", operation=operation, problem=problem, retry_after=retry_after)
             return retry_after
+        if status == 500 and keyed:
+            # Xero caches an internal error under the Idempotency-Key and replays it for six minutes, and the
+            # write may have taken effect: a resend is useless inside that window and unsafe after it.
+            raise XeroError(f"Xero failed internally during {operation}; it is not known whether the write took "
+                            "effect, so it is not resent now: the next run looks the records up before writing")
         if status in _TRANSIENT_STATUS or status == 0:
             return self._backoff(operation, f"HTTP {status}", attempt, waited)
         if status == 401 and self._on_unauthorized is not None and attempt == 0:
