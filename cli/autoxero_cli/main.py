@@ -209,6 +209,11 @@ def status(stack: Stack = None) -> None:
     cursors = rt.state.cursors.all([CONTACTS, VOIDS_CURSOR, PAYMENTS])
     console.print("cursors: " + ", ".join(f"{k} = {v or 'not started'}" for k, v in cursors.items()))
     console.print(f"needs attention: {len(rt.state.attention.list())} record(s)")
+    from autoxero.sync.progress import backfill_progress
+
+    progress = backfill_progress(rt.state, rt.settings)
+    if progress:
+        console.print(progress.describe(time.time()), highlight=False)
     secret = rt.secrets.read(rt.config.xero_secret_id)
     token = secret.get("token_set") or {}
     if token:

@@ -16,6 +16,7 @@ from autoxero.autotask.limiter import LocalLimiter
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
+from autoxero.sync.progress import backfill_progress
 from autoxero_cli.local import LocalDeployment
 from sandbox.fixtures.builder import STANDARD, SUPPORT, Tenant
 from sandbox.server import Sandbox
@@ -59,7 +60,7 @@ def unstamped(sandbox: Sandbox) -> int:
     return sum(1 for i in sandbox.autotask.state("Invoices") if not i.get("webServiceDate"))
 
 
-def backfill(local: LocalDeployment, max_runs: int = 80) -> list[dict]:
+def backfill(local: LocalDeployment, max_runs: int = 80, progress: list | None = None) -> list[dict]:
     """Contacts once, then an invoices run at every 15-minute tick until every invoice is stamped."""
     clock = local.sandbox.clock
     rt = local.runtime()
@@ -69,6 +70,8 @@ def backfill(local: LocalDeployment, max_runs: int = 80) -> list[dict]:
         begun = clock.time()
         run = build_run(rt, "invoices", Context(clock, begun + 900), False)
         summaries.append(execute_run(rt, run, run_invoices))
+        if progress is not None:
+            progress.append(backfill_progress(rt.state, rt.settings))
         if unstamped(local.sandbox) == 0:
             break
         clock.advance(math.ceil((clock.time() - begun + 1) / SCHEDULE) * SCHEDULE - (clock.time() - begun))
@@ -78,7 +81,8 @@ def backfill(local: LocalDeployment, max_runs: int = 80) -> list[dict]:
 def test_a_backfill_leaves_other_integrations_their_quota(busy_database):
     local = busy_database
     started = local.sandbox.clock.time()
-    summaries = backfill(local)
+    progress: list = []
+    summaries = backfill(local, progress=progress)
     others = local.sandbox.autotask.other_integrations()
     assert unstamped(local.sandbox) == 0, "the backfill did not finish"
     assert others["refused_hourly"] == 0, "Autotask refused requests: the database reached its threshold"
@@ -86,3 +90,8 @@ def test_a_backfill_leaves_other_integrations_their_quota(busy_database):
     hours = (local.sandbox.clock.time() - started) / 3600
     assert hours > 2, "the backfill should spread over hours at this share"
     assert any("other integrations" in (s.get("stopped") or "") for s in summaries)
+    # what `autoxero status` shows: the backlog shrinks to nothing, with an ETA while there is one
+    first = progress[0]
+    assert 0 < first.left < INVOICES and first.eta_hours is not None and first.eta_hours > 1
+    assert abs(first.per_hour - (THRESHOLD // 2 - OTHERS)) <= 10  # the share leaves autoxero ~150 - 90 an hour
+    assert progress[-1].left == 0

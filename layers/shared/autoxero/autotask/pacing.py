@@ -53,6 +53,8 @@ class OwnUsage(Protocol):
 
     def paused_until(self) -> float: ...
 
+    def note_reading(self, threshold: int, count: int, own: int, now: float) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Room:
@@ -78,6 +80,13 @@ def room(info: ThresholdInformation, own_count: int, share: Decimal, budget: int
     own_room = budget - own_count - 1
     binding = "database share" if database_room <= own_room else "hourly budget"
     return Room(max(0, min(database_room, own_room)), info.currentTimeframeRequestCount, own_count, binding)
+
+
+def hourly_capacity(threshold: int, database_count: int, own_count: int, share: Decimal, budget: int) -> int:
+    """Requests an hour autoxero can count on at the others' current rate: its budget, or what the share leaves
+    beside the other integrations, whichever is smaller."""
+    others = max(0, database_count - own_count)
+    return max(0, min(budget, math.floor(Decimal(threshold) * share) - others))
 
 
 def resume_at(own: list[tuple[float, int]], needed: int, now: float, window: float = WINDOW) -> float:
@@ -126,6 +135,8 @@ class Pacer:
         own = self._usage.by_minute(now)
         current = room(info, sum(n for _, n in own) + 1, self._share, self._budget)  # +1: the read itself
         self.last = current
+        self._usage.note_reading(info.externalRequestThreshold, info.currentTimeframeRequestCount, current.own_count,
+                                 now)
         if info.externalRequestThreshold:
             self.peak_share = max(self.peak_share, info.currentTimeframeRequestCount / info.externalRequestThreshold)
         block = block_size(info.externalRequestThreshold)

@@ -17,7 +17,7 @@ from autoxero.state.table import StateTable, quota_pk
 
 WINDOW_SECONDS = 3600
 _KEEP_SECONDS = 86_400
-_PAUSE = "PAUSE"  # sorts after every minute key, so minute queries never see it
+_PAUSE, _READING = "PAUSE", "READING"  # sort after every minute key, so minute queries never see them
 
 
 def _minute(now: float) -> int:
@@ -67,6 +67,15 @@ class RequestQuota:
         """Nobody reads the threshold again before `until` (it would only add to a database at its share)."""
         self._t.table.put_item(Item={"pk": self._pk, "sk": _PAUSE, "until": math.ceil(until),
                                      "ttl": int(until) + _KEEP_SECONDS})
+
+    def note_reading(self, threshold: int, count: int, own: int, now: float) -> None:
+        """The last ThresholdInformation reading and autoxero's own count then (for `autoxero status`)."""
+        self._t.table.put_item(Item={"pk": self._pk, "sk": _READING, "threshold": threshold, "count": count,
+                                     "own": own, "at": int(now), "ttl": int(now) + _KEEP_SECONDS})
+
+    def last_reading(self) -> dict[str, int] | None:
+        item = self._t.get({"pk": self._pk, "sk": _READING})
+        return {k: int(str(item[k])) for k in ("threshold", "count", "own", "at")} if item else None
 
     def paused_until(self) -> float:
         item = self._t.get({"pk": self._pk, "sk": _PAUSE})

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import batched
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -53,19 +54,24 @@ def _label(invoice: at.Invoice, companies: dict[int, at.Company], run: FlowRun) 
         f" ({company.companyName})" if company else "")
 
 
-def candidates(run: FlowRun) -> list[at.Invoice]:
-    settings = run.settings.invoices
-    start = dt.datetime.combine(settings.start_date, dt.time(), dt.UTC)
-    query = Query([not_exist("webServiceDate"), eq("isVoided", False), gte("invoiceDateTime", start)])
-    return list(run.autotask.query_models("Invoices", at.Invoice, query))
+def candidates_query(run: FlowRun) -> Query:
+    start = dt.datetime.combine(run.settings.invoices.start_date, dt.time(), dt.UTC)
+    return Query([not_exist("webServiceDate"), eq("isVoided", False), gte("invoiceDateTime", start)])
 
 
 def run_invoices(run: FlowRun) -> None:
-    invoices = candidates(run)
-    for start in range(0, len(invoices), CHUNK):
+    """Candidates are streamed, CHUNK at a time, as Autotask pages them: a backlog of any size is never held
+    in memory at once. Stamped invoices leave the query while it is paged; one the paging passes over because of
+    that is still unstamped, and the next run picks it up."""
+    query = candidates_query(run)
+    for chunk in batched(run.autotask.query_models("Invoices", at.Invoice, query), CHUNK, strict=False):
+        if run.counts["candidates"] == 0 and len(chunk) == CHUNK:
+            run.counts["candidates"] = run.autotask.count("Invoices", query)  # a backlog: its size, for status
+        elif run.counts["candidates"] < CHUNK:
+            run.counts["candidates"] += len(chunk)
         if run.out_of_time():
             return
-        sync_invoices(run, invoices[start:start + CHUNK])
+        sync_invoices(run, list(chunk))
     if not run.out_of_time():
         propagate_voids(run)
 
@@ -315,6 +321,7 @@ def _stamp(run: FlowRun, synced: list[Synced]) -> None:
                     "tries again on every run and never sends the invoice to Xero twice."))
                 continue
             ledger.append((FLOW, done.invoice.id, "stamp autotask", "ok", body))
+            run.counts["stamped"] += 1
     run.state.ledger.append_many(ledger)
 
 
