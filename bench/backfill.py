@@ -250,11 +250,13 @@ class RemoteHarness:
         token = dict(info["token"])
         token["expires_at"] = self.clock.time() + float(token.get("expires_in", 1800))
         from autoxero.settings import SyncSettings
+        from autoxero_cli.local import with_start_date
 
-        self.local.runtime().state.settings.save(SyncSettings.model_validate(LIFTED), 0)
+        self.local.runtime().state.settings.save(SyncSettings.model_validate(with_start_date(dict(LIFTED))), 0)
         SecretStore(self.local.stack.client("secretsmanager")).update(
             self.local.stack.physical["XeroSecret"], {"token_set": token, "tenant_id": info["tenant_id"],
                                                       "tenant_name": "Harbour IT Ltd"})
+        self.local.go_live("bench")
         self.rt = self.container()
 
     def container(self) -> Any:

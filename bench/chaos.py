@@ -67,7 +67,7 @@ from autoxero.sync.purchase_orders import run_purchase_orders
 from autoxero.xero import models as xm
 from autoxero.xero.client import XeroClient
 from autoxero.xero.tokens import TokenManager
-from autoxero_cli.local import LocalDeployment
+from autoxero_cli.local import LocalDeployment, with_start_date
 from sandbox.fixtures.builder import MANAGED, STANDARD, SUPPORT, Tenant
 from sandbox.server import Sandbox
 
@@ -246,7 +246,8 @@ class Harness:
             "run": run_options or {}, "tokens": {"clock": self.clock.time, "sleep": advance}})
         self.local.connect_xero_directly()
         if settings:
-            self.local.runtime().state.settings.save(SyncSettings.model_validate(settings), 0)
+            self.local.runtime().state.settings.save(SyncSettings.model_validate(with_start_date(settings)), 0)
+        self.local.go_live("chaos")
         self.rt = self.container()
 
     def container(self) -> Runtime:

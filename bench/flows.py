@@ -22,7 +22,7 @@ from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
 from autoxero.sync.payments import handle_events
 from autoxero.sync.purchase_orders import run_purchase_orders
-from autoxero_cli.local import LocalDeployment
+from autoxero_cli.local import LocalDeployment, with_start_date
 from sandbox.fixtures.builder import NO_EXTERNAL, STANDARD, SUPPORT, Tenant
 from sandbox.server import Sandbox
 
@@ -74,8 +74,9 @@ class Bench:
         if settings:
             from autoxero.settings import SyncSettings
 
-            self.rt.state.settings.save(SyncSettings.model_validate(settings), 0)
-            self.rt = self.local.runtime()
+            self.rt.state.settings.save(SyncSettings.model_validate(with_start_date(settings)), 0)
+        self.local.go_live("bench")
+        self.rt = self.local.runtime()
 
     def run(self, flow: str, body: Callable[[Any], None]) -> dict[str, Any]:
         return execute_run(self.rt, build_run(self.rt, flow, None, False), body)

@@ -30,10 +30,12 @@ from autoxero_cli.invoke import invoke
 from autoxero_cli.local import LocalDeployment
 from autoxero_cli.localenv import local_aws
 from autoxero_cli.report import write_report
+from autoxero_cli.summary import counts_table
 from autoxero_cli.template import ROOT
 from sandbox.server import Sandbox, load_fixture
 
 OUT = ROOT / "out"
+DEMO_START_DATE = "2026-08-01"
 SCHEDULED = (("contacts", "SyncContactsFunction"), ("invoices", "SyncInvoicesFunction"),
              ("purchase_orders", "SyncPurchaseOrdersFunction"))
 
@@ -139,11 +141,15 @@ class Demo:
         document = merge(SyncSettings().model_dump(mode="json"), proposal.patch)
         # Approved invoices, so the demo can show payments coming back (DRAFT is the product default).
         document["invoices"]["status"] = "AUTHORISED"
+        # The sandbox's invoices are from August to October 2026: the demo sends that history too.
+        document["invoices"]["start_date"] = DEMO_START_DATE
         settings = SyncSettings.model_validate(document)
         _, version = rt.state.settings.load()
         rt.state.settings.save(settings, version, author="demo")
         for reason in proposal.reasons:
             self.console.log(f"  suggested: {reason}")
+        rt.state.control.resume("demo")  # a new stack starts paused; settings are pushed, so it may write now
+        self.console.log("[green]✓[/] settings pushed and the stack resumed (it starts paused)")
 
     def _apply_payments(self, sandbox: Sandbox) -> int:
         """As the customer's finance team would: full payments, a part payment, one payment reversed."""
@@ -219,16 +225,7 @@ class Demo:
 
 
 def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
-    table = Table(title="autoxero demo: what each flow did", show_lines=False)
-    for column in ("flow", "created", "updated", "skipped", "needs attention", "paid / unpaid", "Xero calls",
-                   "Autotask calls"):
-        table.add_column(column, justify="left" if column == "flow" else "right")
-    for flow, s in summaries.items():
-        table.add_row(flow.replace("_", " "), str(s.get("created", 0)), str(s.get("updated", 0)),
-                      str(s.get("skipped", 0) + s.get("unchanged", 0)), str(s.get("attention", 0)),
-                      f"{s.get('paid', 0)} / {s.get('unpaid', 0)}" if flow == "payments" else "",
-                      str(s.get("xero_calls", 0)), str(s.get("autotask_calls", 0)))
-    return table
+    return counts_table(summaries, "autoxero demo: what each flow did")
 
 
 def main(console: Console | None = None) -> int:

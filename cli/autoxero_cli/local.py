@@ -16,6 +16,15 @@ from autoxero_cli.local_stack import LocalStack
 from autoxero_cli.localenv import LOCAL_STACK_NAME, sandbox_credentials, seed_secrets, stack_parameters
 from sandbox.server import Sandbox
 
+HARNESS_START_DATE = "2000-01-01"  # tests and benchmarks sync a fixture's whole history
+
+
+def with_start_date(settings: dict[str, Any]) -> dict[str, Any]:
+    """A harness's settings document with invoices.start_date set (it has no default: a person chooses it)."""
+    invoices = dict(settings.get("invoices") or {})
+    invoices.setdefault("start_date", HARNESS_START_DATE)
+    return {**settings, "invoices": invoices}
+
 
 @dataclass
 class LocalDeployment:
@@ -51,6 +60,16 @@ class LocalDeployment:
         rt.run_options.update(self.options.get("run", {}))
         rt.token_options.update(self.options.get("tokens", {}))
         return rt
+
+    def go_live(self, by: str = "local harness") -> None:
+        """Push settings (the fixture's whole history, from 2000, when none were pushed) and resume, as a
+        person does before a new stack may write (tests and benchmarks; the demo pushes suggested ones)."""
+        from autoxero.settings import SyncSettings
+
+        state = self.runtime().state
+        if state.settings.load()[1] == 0:
+            state.settings.save(SyncSettings.model_validate(with_start_date({})), 0, author=by)
+        state.control.resume(by)
 
     def connect_xero_directly(self) -> None:
         """Store a token set as a finished connect would (tests; the demo runs the real OAuth flow)."""

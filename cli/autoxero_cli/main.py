@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from autoxero_cli.common import Stack, console, err_console, fail, options, target
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 attention_app = typer.Typer(no_args_is_help=True, help="Records that need a person: list, explain, retry, resolve.")
@@ -23,29 +24,24 @@ for sub, name in ((attention_app, "attention"), (settings_app, "settings"), (san
                   (connect_app, "connect"), (credentials_app, "credentials"), (resync_app, "resync")):
     app.add_typer(sub, name=name)
 
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
 FLOWS = ("contacts", "invoices", "purchase_orders", "payments")
-Stack = Annotated[str | None, typer.Option("--stack", help="A deployed stack's name (default: the local sandbox)")]
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
-def target(stack: str | None) -> Any:
-    from autoxero_cli.target import TargetError, resolve
-
-    try:
-        return resolve(stack)
-    except TargetError as err:
-        raise fail(str(err)) from None
 
 
 @app.callback()
-def _root() -> None:
+def _root(region: Annotated[str | None, typer.Option(
+        "--region", help="The AWS region of --stack (default: samconfig.toml's, then your AWS profile's)")] = None,
+          verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
+                                               help="Logs on stderr (-v info, -vv debug)")] = 0) -> None:
     """autoxero: the Autotask PSA to Xero sync. Runs against the local sandbox unless --stack is given."""
+    import os
+    import warnings
+
+    from autoxero.observability import logs_for_a_terminal
+
+    options["region"] = region
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # metrics are for CloudWatch, not a terminal
+    warnings.filterwarnings("ignore", module="aws_lambda_powertools")
+    logs_for_a_terminal({0: None, 1: "INFO"}.get(verbose, "DEBUG"))
 
 
 # ----------------------------------------------------------------------------- running things
@@ -109,6 +105,16 @@ def _flow_run(stack: str | None, flow: str, dry_run: bool) -> tuple[Any, Any]:
     return rt, build_run(rt, flow, None, dry_run)
 
 
+def interruptible(again: str, work: Any) -> Any:
+    """Ctrl-C mid-run: the lease is released and every write so far is recorded, so a rerun is safe."""
+    try:
+        return work()
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: what was already sent is recorded and nothing is sent twice; run "
+                          f"`{again}` again to finish.", highlight=False)
+        raise typer.Exit(130) from None
+
+
 @app.command()
 def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_orders or payments")],
          dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing")] = False,
@@ -116,13 +122,17 @@ def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_
     """Run one flow now."""
     from autoxero.sync.build import execute_run
     from autoxero.sync.entry import flow_module
+    from autoxero_cli.records import UnknownRecord, check_flow
+    from autoxero_cli.summary import counts_table, outcome_line
 
-    if flow not in FLOWS:
-        raise fail(f"unknown flow {flow!r}; choose one of {', '.join(FLOWS)}")
+    try:
+        check_flow(flow)
+    except UnknownRecord as err:
+        raise fail(str(err), code=2) from None
     rt, run = _flow_run(stack, flow, dry_run)
     body = getattr(flow_module(flow), {"contacts": "run_contacts", "invoices": "run_invoices",
                                        "purchase_orders": "run_purchase_orders", "payments": "run_payments"}[flow])
-    summary = execute_run(rt, run, body)
+    summary = interruptible(f"autoxero sync {flow}", lambda: execute_run(rt, run, body))
     if dry_run:
         table = Table(title=f"{flow}: what would happen (nothing was written)")
         for column in ("record", "label", "action", "detail"):
@@ -132,7 +142,11 @@ def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_
             text = json.dumps(detail, default=str)[:160] if not isinstance(detail, str) else detail
             table.add_row(plan["record"], plan["label"], plan["action"], text)
         console.print(table)
-    console.print({k: v for k, v in summary.items() if v not in (None, 0, False)})
+    title = f"{flow}: what would happen (dry run)" if dry_run else f"{flow}: what this run did"
+    console.print(counts_table({flow: summary}, title))
+    problem = outcome_line(flow, summary)
+    if problem:
+        raise fail(problem)
 
 
 @resync_app.command("invoice")
@@ -194,6 +208,8 @@ def status(stack: Stack = None) -> None:
 
     tgt = target(stack)
     rt = tgt.runtime()
+    control = rt.state.control.status()
+    console.print(f"[bold]Stack {tgt.name}: {control.describe()}[/]", highlight=False)
     table = Table(title=f"autoxero status: {tgt.name}")
     for column in ("flow", "last run", "created", "updated", "attention", "Xero calls", "stopped"):
         table.add_column(column)
@@ -209,6 +225,11 @@ def status(stack: Stack = None) -> None:
     cursors = rt.state.cursors.all([CONTACTS, VOIDS_CURSOR, PAYMENTS])
     console.print("cursors: " + ", ".join(f"{k} = {v or 'not started'}" for k, v in cursors.items()))
     console.print(f"needs attention: {len(rt.state.attention.list())} record(s)")
+    skipped = rt.state.attention.skipped()
+    console.print(f"skipped by a person (never sync): {len(skipped)} record(s)", highlight=False)
+    for record in skipped[:20]:
+        console.print(f"  {record.flow} {record.label or record.record_id}: {record.reason} ({record.by}, {record.at})",
+                      highlight=False, markup=False)
     from autoxero.sync.progress import backfill_progress
 
     progress = backfill_progress(rt.state, rt.settings)
@@ -319,98 +340,6 @@ def attention_resolve(flow: str, record: str, stack: Stack = None,
     rt.state.attention.clear(flow, record)
     rt.state.ledger.append(flow, record, "attention resolved", "ok", {"note": note, "was": item.message})
     console.print(f"resolved: {item.label or record}")
-
-
-# ----------------------------------------------------------------------------- settings
-
-
-def _read_settings_file(path: Path) -> Any:
-    import yaml
-    from pydantic import ValidationError
-
-    from autoxero.settings import SyncSettings
-
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise fail(f"settings file {path} does not exist") from None
-    except yaml.YAMLError as err:
-        raise fail(f"settings file {path} is not valid YAML: {str(err).splitlines()[0]}") from None
-    try:
-        return SyncSettings.model_validate(document)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise fail(f"settings file {path}: {where}: {first['msg']} ({err.error_count()} problem(s))") from None
-
-
-def _yaml(settings: Any) -> str:
-    import yaml
-
-    return str(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
-
-
-@settings_app.command("show")
-def settings_show(stack: Stack = None) -> None:
-    """The settings in force, as YAML."""
-    settings, version = target(stack).runtime().state.settings.load()
-    console.print(f"# version {version}", highlight=False)
-    console.print(_yaml(settings), highlight=False, markup=False)
-
-
-@settings_app.command("validate")
-def settings_validate(path: Path) -> None:
-    """Check a settings file against the models (no stack needed)."""
-    _read_settings_file(path)
-    console.print(f"{path}: valid")
-
-
-@settings_app.command("diff")
-def settings_diff(path: Path, stack: Stack = None) -> None:
-    """What pushing this file would change."""
-    import difflib
-
-    proposed = _read_settings_file(path)
-    current, version = target(stack).runtime().state.settings.load()
-    lines = list(difflib.unified_diff(_yaml(current).splitlines(), _yaml(proposed).splitlines(),
-                                      f"deployed (version {version})", str(path), lineterm=""))
-    console.print("\n".join(lines) if lines else "no changes", highlight=False, markup=False)
-
-
-@settings_app.command("push")
-def settings_push(path: Path, stack: Stack = None) -> None:
-    """Save a settings file as the next version (refused if someone else pushed in between)."""
-    from autoxero.state import SettingsConflict
-
-    proposed = _read_settings_file(path)
-    rt = target(stack).runtime()
-    _, version = rt.state.settings.load()
-    try:
-        new = rt.state.settings.save(proposed, version, author="cli")
-    except SettingsConflict as err:
-        raise fail(str(err)) from None
-    console.print(f"settings saved as version {new}")
-
-
-@settings_app.command("suggest")
-def settings_suggest(stack: Stack = None,
-                     out: Annotated[Path | None, typer.Option(help="Write the proposed settings here")] = None) -> None:
-    """Propose mappings from both systems' reference data, for a person to review, then push."""
-    from autoxero.mapping.suggest import merge
-    from autoxero.settings import SyncSettings
-    from autoxero.sync.suggest import suggest_settings
-
-    rt, run = _flow_run(stack, "settings", True)
-    proposal = suggest_settings(run)
-    current, _ = rt.state.settings.load()
-    merged = SyncSettings.model_validate(merge(current.model_dump(mode="json"), proposal.patch))
-    for reason in proposal.reasons:
-        console.print(f"- {reason}", highlight=False, markup=False)
-    if out:
-        out.write_text(_yaml(merged))
-        console.print(f"proposed settings written to {out}: review, then `autoxero settings push {out}`")
-    else:
-        console.print(_yaml(merged), highlight=False, markup=False)
 
 
 # ----------------------------------------------------------------------------- connect and credentials
@@ -530,6 +459,12 @@ def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a fre
         finally:
             gateway.stop()
             forget_local()
+
+
+from autoxero_cli import control_cli, settings_cli  # noqa: E402 (their commands join the app defined above)
+
+control_cli.register(app, attention_app)
+settings_cli.register(settings_app)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ class Target:
     name: str
     config: RuntimeConfig
     local: dict[str, Any] | None = None
+    outputs: dict[str, str] = field(default_factory=dict)  # a deployed stack's CloudFormation outputs
+    region: str | None = None
 
     def runtime(self) -> Runtime:
         return Runtime(self.config)
@@ -57,17 +59,51 @@ def _local(path: Path | None = None) -> Target:
     return Target("local sandbox", RuntimeConfig.from_env(info["environment"]), info)
 
 
-def _deployed(stack: str) -> Target:
+SAMCONFIG = ROOT / "samconfig.toml"
+
+
+def stack_region(stack: str, given: str | None = None, samconfig: Path | None = None) -> str:
+    """--region, else the region samconfig.toml deploys this stack to, else your AWS profile's, else
+    samconfig's default: the stack is looked for where it was deployed."""
+    import tomllib
+
+    import boto3
+
+    if given:
+        return given
+    sections: dict[str, Any] = {}
+    path = samconfig or SAMCONFIG
+    if path.exists():
+        sections = tomllib.loads(path.read_text())
+    for section in sections.values():
+        deploy = section.get("deploy", {}).get("parameters", {}) if isinstance(section, dict) else {}
+        if deploy.get("stack_name") == stack and deploy.get("region"):
+            return str(deploy["region"])
+    profile = boto3.session.Session().region_name
+    if profile:
+        return str(profile)
+    default = sections.get("default", {}).get("deploy", {}).get("parameters", {}).get("region")
+    if default:
+        return str(default)
+    raise TargetError(f"no AWS region for stack {stack!r}: pass --region (e.g. --region ap-southeast-2), set "
+                      "AWS_REGION, or give the stack a region in samconfig.toml")
+
+
+def _deployed(stack: str, region: str | None = None) -> Target:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+    region = stack_region(stack, region)
+    os.environ["AWS_DEFAULT_REGION"] = region  # every client the runtime builds talks to the stack's region
+    os.environ["AWS_REGION"] = region
     try:
-        answer = boto3.client("cloudformation").describe_stacks(StackName=stack)
+        answer = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=stack)
     except NoCredentialsError:
         raise TargetError(f"no AWS credentials to reach stack {stack!r}: configure them (aws configure or "
                           "AWS_PROFILE) and retry") from None
     except ClientError as err:
-        raise TargetError(f"stack {stack!r} was not found ({err.response['Error']['Message']})") from None
+        raise TargetError(f"stack {stack!r} was not found in {region} ({err.response['Error']['Message']}); "
+                          "check the name, or pass --region") from None
     except BotoCoreError as err:
         raise TargetError(f"could not reach AWS for stack {stack!r}: {err}") from None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in answer["Stacks"][0].get("Outputs", [])}
@@ -77,11 +113,11 @@ def _deployed(stack: str) -> Target:
                "AUTOXERO_ALERT_TOPIC": outputs.get("AlarmTopicArn", "")}
     except KeyError as missing:
         raise TargetError(f"stack {stack!r} is not an autoxero stack (no output {missing})") from None
-    return Target(stack, RuntimeConfig.from_env(env))
+    return Target(stack, RuntimeConfig.from_env(env), outputs=outputs, region=region)
 
 
-def resolve(stack: str | None) -> Target:
-    return _deployed(stack) if stack else _local()
+def resolve(stack: str | None, region: str | None = None) -> Target:
+    return _deployed(stack, region) if stack else _local()
 
 
 def write_local(info: dict[str, Any], path: Path | None = None) -> None:

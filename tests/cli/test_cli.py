@@ -3,6 +3,8 @@ one clear line and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -48,9 +50,16 @@ def test_the_user_journey(served, tmp_path):
     proposal = tmp_path / "settings.yaml"
     suggested = cli("settings", "suggest", "--out", str(proposal))
     assert suggested.exit_code == 0 and "OUTPUT2" in proposal.read_text()
+    assert "start_date: '2026-12-01'" in proposal.read_text() or "start_date:" in proposal.read_text()
+    # the sandbox's invoices are from August to October 2026: send that history too, as a person may choose
+    proposal.write_text(re.sub(r"start_date: .*", "start_date: '2026-08-01'", proposal.read_text()))
     assert cli("settings", "validate", str(proposal)).exit_code == 0
     assert "+    mode: mapped" in cli("settings", "diff", str(proposal)).output
     assert "version 1" in cli("settings", "push", str(proposal)).output
+    paused = cli("sync", "contacts")
+    assert paused.exit_code == 1 and "paused" in paused.output
+    assert "paused" in cli("status").output
+    assert cli("resume", "--by", "tests").exit_code == 0
     assert "mode: mapped" in cli("settings", "show").output
 
     dry = cli("sync", "contacts", "--dry-run")
@@ -76,8 +85,60 @@ def test_the_user_journey(served, tmp_path):
     assert len([i for i in served.sandbox.xero.state("Invoices") if i.get("InvoiceNumber") == "INV-10005"]) == 1
 
 
+def test_pause_skip_and_unskip_by_invoice_number(served):
+    paused = cli("pause", "--reason", "month-end close", "--by", "ann")
+    assert paused.exit_code == 0 and "paused by ann" in paused.output
+    status = cli("status")
+    assert "paused by ann" in status.output and "month-end close" in status.output
+    stopped = cli("sync", "invoices")
+    assert stopped.exit_code == 1 and "nothing was written" in stopped.output
+    assert cli("resume", "--by", "ann").exit_code == 0
+
+    skipped = cli("attention", "skip", "invoices", "INV-10007", "--reason", "entered by hand", "--by", "ann")
+    assert skipped.exit_code == 0 and "Invoice INV-10007" in skipped.output
+    rt = served.runtime()
+    [record] = rt.state.attention.skipped("invoices")
+    assert record.reason == "entered by hand" and record.by == "ann"
+    assert rt.autotask_client().get("Invoices", int(record.record_id))["invoiceNumber"] == "INV-10007"
+    assert "INV-10007: entered by hand" in cli("status").output
+    assert cli("attention", "unskip", "invoices", "INV-10007").exit_code == 0
+    assert rt.state.attention.skipped() == []
+
+
+def test_a_stack_without_a_region_is_refused_clearly(served, monkeypatch, tmp_path):
+    from autoxero_cli import target as target_module
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setattr(target_module, "SAMCONFIG", tmp_path / "samconfig.toml")
+    result = cli("status", "--stack", "acme-prod")
+    assert result.exit_code == 1 and "no AWS region for stack 'acme-prod'" in result.output
+    assert "--region" in result.output
+
+
+def test_the_region_comes_from_samconfig_for_its_stack(tmp_path, monkeypatch):
+    from autoxero_cli.target import stack_region
+
+    config = tmp_path / "samconfig.toml"
+    config.write_text('[acme.deploy.parameters]\nstack_name = "autoxero-acme"\nregion = "eu-west-2"\n'
+                      '[default.deploy.parameters]\nregion = "ap-southeast-2"\n')
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert stack_region("autoxero-acme", None, config) == "eu-west-2"
+    assert stack_region("autoxero-acme", "ca-central-1", config) == "ca-central-1"
+    assert stack_region("other", None, config) == "us-east-1"
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert stack_region("other", None, config) == "ap-southeast-2"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("sync", "nope"), "unknown flow 'nope'"),
+    (("sync", "invocies"), "did you mean 'invoices'"),
+    (("attention", "skip", "invoices", "INV-99999", "--reason", "x"), "Autotask has no invoice numbered 'INV-99999'"),
+    (("attention", "skip", "invoice", "INV-10005", "--reason", "x"), "did you mean 'invoices'"),
+    (("attention", "unskip", "invoices", "24001"), "was not skipped"),
     (("settings", "validate", "/no/such/file.yaml"), "does not exist"),
     (("attention", "explain", "invoices", "999999"), "no attention item"),
     (("resync", "invoice", "1"), "Autotask has no invoice 1"),
@@ -175,3 +236,60 @@ def test_sandbox_serve_is_found_by_other_commands(tmp_path):
         output, _ = server.communicate(timeout=30)
     assert "Xero sandbox:" in output and "Autotask sandbox:" in output
     assert not local_file.exists()  # it tidies up after itself
+
+
+def test_settings_are_checked_against_the_live_systems_with_lines_and_hints(served, tmp_path):
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("invoices:\n"
+                     "  start_date: '2026-12-01'\n"
+                     "  default_account_code: '2000'\n"
+                     "  branding_by_template:\n"
+                     "    '101': Standerd\n"
+                     "purchase_orders:\n"
+                     "  default_account_code: '200'\n"
+                     "contacts:\n"
+                     "  biling_contact_udf: Billing Contact\n")
+    checked = cli("settings", "validate", str(wrong))
+    assert checked.exit_code == 1
+    # the typo'd key is a document problem, reported before anything is read from the live systems
+    assert f"{wrong}:9: contacts.biling_contact_udf: unknown setting; did you mean 'billing_contact_udf'?" \
+        in checked.output
+    wrong.write_text(wrong.read_text().replace("biling_contact_udf", "billing_contact_udf"))
+    before = served.runtime().state.settings.load()[1]
+    pushed = cli("settings", "push", str(wrong))
+    assert pushed.exit_code == 1 and "3 problem(s)" in pushed.output and "nothing was saved" in pushed.output
+    assert f"{wrong}:3: invoices.default_account_code: account '2000' does not exist in Xero; did you mean '200'" \
+        in pushed.output
+    assert f"{wrong}:5: invoices.branding_by_template.101: branding theme 'Standerd'" in pushed.output
+    assert f"{wrong}:7: purchase_orders.default_account_code: account 200 (Sales) is a REVENUE account" \
+        in pushed.output
+    assert served.runtime().state.settings.load()[1] == before
+
+
+def test_push_records_who_and_skips_an_identical_version(served, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("invoices:\n  start_date: '2026-08-01'\n  status: AUTHORISED\n")
+    first = cli("settings", "push", str(good), "--by", "ann@example.com")
+    assert first.exit_code == 0 and "(by ann@example.com)" in first.output
+    rt = served.runtime()
+    version = rt.state.settings.load()[1]
+    assert rt.state.table.get({"pk": "SETTINGS#current", "sk": "SETTINGS"})["author"] == "ann@example.com"
+    again = cli("settings", "push", str(good), "--by", "bob")
+    assert again.exit_code == 0 and f"identical to version {version}; nothing saved" in again.output
+    assert rt.state.settings.load()[1] == version
+
+
+def test_a_bad_yaml_file_names_its_line(served, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("invoices:\n  start_date: '2026-08-01'\n  status: [unclosed\n")
+    result = cli("settings", "validate", str(broken))
+    assert result.exit_code == 1 and f"{broken}:4 is not valid YAML" in result.output
+
+
+def test_validate_with_the_sandbox_stopped_says_so(served, tmp_path, monkeypatch):
+    monkeypatch.setattr(target_module, "LOCAL_FILE", tmp_path / "missing.json")
+    good = tmp_path / "good.yaml"
+    good.write_text("invoices:\n  start_date: '2026-08-01'\n")
+    result = cli("settings", "validate", str(good))
+    assert result.exit_code == 1 and "sandbox is not running" in result.output
+    assert cli("settings", "validate", str(good), "--offline").exit_code == 0

@@ -33,6 +33,7 @@ def local(aws, sandbox, demo_fixture, sleeps) -> LocalDeployment:
         "xero": {"sleep": sleeps.append},
     })
     deployment.connect_xero_directly()
+    deployment.go_live("tests")
     return deployment
 
 

@@ -12,6 +12,7 @@ from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
 from autoxero_cli.invoke import invoke
+from autoxero_cli.local import with_start_date
 from sandbox.fixtures.builder import EXEMPT, MANAGED, NO_EXTERNAL, STANDARD, SUPPORT, Tenant
 
 
@@ -24,7 +25,7 @@ def settle(local, tenant: Tenant, settings: dict | None = None):
     local.connect_xero_directly()  # loading a fixture forgets the sandbox's issued tokens
     rt = local.runtime()
     if settings:
-        rt.state.settings.save(SyncSettings.model_validate(settings), rt.state.settings.load()[1])
+        rt.state.settings.save(SyncSettings.model_validate(with_start_date(settings)), rt.state.settings.load()[1])
     return local.runtime()
 
 

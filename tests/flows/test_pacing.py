@@ -50,6 +50,7 @@ def busy_database(aws):
         "autotask": {"limiter": LocalLimiter(), "sleep": advance, "clock": sandbox.clock.time},
         "xero": {"sleep": advance}})
     local.connect_xero_directly()
+    local.go_live("tests")
     try:
         yield local
     finally:

@@ -14,19 +14,31 @@ from aws_lambda_powertools import Logger, Metrics
 from autoxero.redaction import RedactingFilter
 
 
-class _CurrentStdout:
-    """Writes to whatever sys.stdout is now (Lambda's, or a test runner's), not to the one at import time."""
+class _CurrentStream:
+    """Writes to whatever sys.stdout (or stderr) is now (Lambda's, or a test runner's), not to the one at
+    import time."""
+
+    def __init__(self, name: str = "stdout") -> None:
+        self.name = name
 
     def write(self, text: str) -> int:
-        return sys.stdout.write(text)
+        return int(getattr(sys, self.name).write(text))
 
     def flush(self) -> None:
-        sys.stdout.flush()
+        getattr(sys, self.name).flush()
 
 
-_handler = logging.StreamHandler(_CurrentStdout())
+_handler = logging.StreamHandler(_CurrentStream())
 _handler.addFilter(RedactingFilter())
 logger = Logger(service="autoxero", logger_handler=_handler)
 logger.addFilter(RedactingFilter())
 
 metrics = Metrics(namespace="Autoxero", service="autoxero")
+
+
+def logs_for_a_terminal(level: str | None) -> None:
+    """The command line: results own stdout, so logs go to stderr, and only when asked for (`-v`)."""
+    _handler.setStream(_CurrentStream("stderr"))
+    _handler.setLevel(level or logging.CRITICAL + 1)
+    if level:
+        logger.setLevel(level)

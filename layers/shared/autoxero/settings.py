@@ -1,8 +1,9 @@
 """The customer's sync settings: one validated document with defaults that work untouched.
 
-Untouched, autoxero creates DRAFT invoices numbered as in Autotask, matches contacts by exact name, lets
-Xero calculate tax on Exclusive amounts and posts every line to account 200. Everything a finance team may
-want to map is here, each with a default, so the mapping code never has to guess.
+Apart from invoices.start_date, which a person must choose, autoxero untouched creates DRAFT invoices
+numbered as in Autotask, matches contacts by exact name, lets Xero calculate tax on Exclusive amounts and
+posts every line to account 200. Everything a finance team may want to map is here, each with a default,
+so the mapping code never has to guess.
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ class InvoiceSettings(Strict):
     status: InvoiceStatus = InvoiceStatus.DRAFT
     numbering: Numbering = Numbering.AUTOTASK
     number_prefix: str = Field(default="", max_length=20)
-    start_date: dt.date = dt.date(2000, 1, 1)
+    # No default: a person chooses where history starts (`settings suggest` proposes the 1st of this month);
+    # until it is set the invoices flow sends nothing and `settings push` refuses the document.
+    start_date: dt.date | None = None
     settle_minutes: int = Field(default=15, ge=0, le=1440)
     account_source: AccountSource = AccountSource.EXTERNAL_NUMBER
     default_account_code: AccountCode = "200"

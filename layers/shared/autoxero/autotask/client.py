@@ -528,6 +528,13 @@ class AutotaskClient:
                                           entity=entity)
         return info.picklist()
 
+    def udf_names(self, entity: str) -> list[str]:
+        """The user-defined fields the tenant has on an entity (GET {entity}/entityInformation/userDefinedFields,
+        Autotask REST API: "Finding resource and entity information and field definitions")."""
+        data = self._call("GET", entity, f"{entity}/entityInformation/userDefinedFields")
+        raw = data.get("fields") if isinstance(data, Mapping) else None
+        return [str(f["name"]) for f in raw or [] if isinstance(f, Mapping) and f.get("name")]
+
     def threshold(self) -> ThresholdInformation:
         """The database's hourly request budget and its use (this call counts against it)."""
         return self._read_threshold()

@@ -6,6 +6,7 @@ was proposed) and `settings push` saves what the person accepts.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,9 +38,14 @@ class Suggestion:
 
 
 def suggest(at_ref: AutotaskReference, taxes: list[at.Tax], xero: XeroReference,
-            xero_rates: list[xm.TaxRate]) -> Suggestion:
+            xero_rates: list[xm.TaxRate], today: dt.date | None = None) -> Suggestion:
     out = Suggestion()
     invoices: dict[str, Any] = {}
+    if today is not None:
+        first = today.replace(day=1)
+        invoices["start_date"] = first.isoformat()
+        out.reasons.append(f"invoices.start_date {first.isoformat()}: only invoices dated from the 1st of this month "
+                           "are sent; choose an earlier date to send older ones (they must not be in Xero already)")
     accounts: dict[str, str] = {}
     revenue = {a.Name: code for code, a in xero.accounts.items()
                if (a.Type or "") in ("REVENUE", "SALES", "OTHERINCOME")}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autoxero.state.attention import Attention, AttentionItem
+from autoxero.state.attention import Attention, AttentionItem, SkippedRecord
+from autoxero.state.control import Control, ControlStatus, ResumeRefused
 from autoxero.state.cursors import CursorRegression, Cursors
 from autoxero.state.idmap import IdMap, MapEntry
 from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
@@ -15,9 +16,10 @@ from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
-__all__ = ["Attention", "AttentionItem", "CursorRegression", "Cursors", "IdMap", "LeaseBusy", "LeaseLost", "Leases",
-           "Ledger", "LedgerEntry", "MapEntry", "ReferenceCache", "RequestQuota", "Runs", "SettingsConflict",
-           "SettingsStore", "State", "StateError", "StateTable"]
+__all__ = ["Attention", "AttentionItem", "Control", "ControlStatus", "CursorRegression", "Cursors", "IdMap",
+           "LeaseBusy", "LeaseLost", "Leases", "Ledger", "LedgerEntry", "MapEntry", "ReferenceCache", "RequestQuota",
+           "ResumeRefused", "Runs", "SettingsConflict", "SettingsStore", "SkippedRecord", "State", "StateError",
+           "StateTable"]
 
 
 @dataclass
@@ -32,6 +34,7 @@ class State:
     leases: Leases
     settings: SettingsStore
     runs: Runs
+    control: Control
     autotask_quota: RequestQuota
     xero_reference: ReferenceCache
 
@@ -40,4 +43,5 @@ class State:
         return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
                    leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
-                   autotask_quota=RequestQuota(table, "autotask"), xero_reference=ReferenceCache(table))
+                   control=Control(table), autotask_quota=RequestQuota(table, "autotask"),
+                   xero_reference=ReferenceCache(table))

@@ -2,10 +2,14 @@
 
 One item per (flow, record); raising it again updates the message and counts the occurrence; it is
 cleared when the record syncs or a person resolves it.
+
+A person may also mark a record as never to sync (`skip`): e.g. an invoice already entered in Xero by
+hand. A skipped record is left alone by every run until `unskip`, and status and reconciliation list it.
 """
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +18,8 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from autoxero.redaction import redact, redact_value
-from autoxero.state.table import ATTENTION_INDEX_PK, StateTable, attention_key
+from autoxero.state.ledger import Ledger
+from autoxero.state.table import ATTENTION_INDEX_PK, SKIP_INDEX_PK, StateTable, attention_key, skip_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +43,25 @@ class AttentionItem:
                    occurrences=int(item.get("occurrences", 1)), context=dict(item.get("context") or {}))
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedRecord:
+    flow: str
+    record_id: str
+    reason: str
+    by: str
+    at: str
+    label: str
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> SkippedRecord:
+        return cls(flow=str(item["flow"]), record_id=str(item["record_id"]), reason=str(item.get("reason", "")),
+                   by=str(item.get("by", "")), at=str(item.get("at", "")), label=str(item.get("label", "")))
+
+
 class Attention:
     def __init__(self, table: StateTable) -> None:
         self._t = table
+        self._ledger = Ledger(table)
 
     def raise_(self, flow: str, record_id: str | int, *, code: str, message: str, fix: str,
                label: str = "", context: dict[str, Any] | None = None) -> None:
@@ -74,14 +95,53 @@ class Attention:
         return AttentionItem.from_item(item) if item else None
 
     def list(self, flow: str | None = None) -> list[AttentionItem]:
-        condition: Any = Key("gsi1pk").eq(ATTENTION_INDEX_PK)
-        if flow:
-            condition = condition & Key("gsi1sk").begins_with(f"{flow}#")
-        items: list[AttentionItem] = []
-        kwargs: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": condition}
-        while True:
-            answer = self._t.table.query(**kwargs)
-            items.extend(AttentionItem.from_item(i) for i in answer["Items"])
-            if "LastEvaluatedKey" not in answer:
-                return items
-            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return [AttentionItem.from_item(i) for i in _index(self._t, ATTENTION_INDEX_PK, flow)]
+
+    # ------------------------------------------------------------------ records a person chose never to sync
+
+    def skip(self, flow: str, record_id: str | int, reason: str, by: str, label: str = "") -> None:
+        """Never sync this record (its open attention item, if any, is closed: a person has decided)."""
+        if not reason.strip() or not by.strip():
+            raise ValueError("a skip needs a reason and who decided it")
+        at = datetime.fromtimestamp(self._t.now(), UTC).isoformat(timespec="seconds")
+        self._t.table.put_item(Item={**skip_key(flow, record_id), "flow": flow, "record_id": str(record_id),
+                                     "reason": redact(reason), "by": by, "at": at, "label": label,
+                                     "gsi1pk": SKIP_INDEX_PK, "gsi1sk": f"{flow}#{record_id}"})
+        self.clear(flow, record_id)
+        self._ledger.append(flow, record_id, "skipped", "never to sync", {"by": by, "reason": reason})
+
+    def unskip(self, flow: str, record_id: str | int, by: str) -> bool:
+        """Let the record sync again; False when it was not skipped."""
+        try:
+            self._t.table.delete_item(Key=skip_key(flow, record_id), ConditionExpression="attribute_exists(pk)")
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        self._ledger.append(flow, record_id, "unskipped", "syncs again", {"by": by})
+        return True
+
+    def is_skipped(self, flow: str, record_id: str | int) -> bool:
+        return self._t.get(skip_key(flow, record_id)) is not None
+
+    def skipped(self, flow: str | None = None) -> builtins.list[SkippedRecord]:
+        return [SkippedRecord.from_item(i) for i in _index(self._t, SKIP_INDEX_PK, flow)]
+
+    def skipped_ids(self, flow: str) -> set[str]:
+        """One query for a whole run's worth of records."""
+        return {str(i["record_id"]) for i in _index(self._t, SKIP_INDEX_PK, flow)}
+
+
+
+def _index(table: StateTable, kind: str, flow: str | None) -> list[dict[str, Any]]:
+    condition: Any = Key("gsi1pk").eq(kind)
+    if flow:
+        condition = condition & Key("gsi1sk").begins_with(f"{flow}#")
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": condition}
+    while True:
+        answer = table.table.query(**kwargs)
+        items.extend(dict(i) for i in answer["Items"])
+        if "LastEvaluatedKey" not in answer:
+            return items
+        kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

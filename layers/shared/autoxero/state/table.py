@@ -54,6 +54,14 @@ def settings_version_key(version: int) -> dict[str, str]:
     return {"pk": "SETTINGS#history", "sk": f"v{version:08d}"}
 
 
+def control_key() -> dict[str, str]:
+    return {"pk": "CONTROL#stack", "sk": "CONTROL"}
+
+
+def skip_key(flow: str, record_id: str | int) -> dict[str, str]:
+    return {"pk": f"SKIP#{flow}#{record_id}", "sk": "SKIP"}
+
+
 def run_key(flow: str) -> dict[str, str]:
     return {"pk": f"RUN#{flow}", "sk": "LAST"}
 
@@ -75,6 +83,7 @@ def setup_token_key(token_hash: str) -> dict[str, str]:
 
 
 ATTENTION_INDEX_PK = "ATTENTION"
+SKIP_INDEX_PK = "SKIPPED"
 
 
 @dataclass

@@ -54,6 +54,7 @@ def sync_companies(run: FlowRun, company_ids: Iterable[int] | None = None,
     if companies is None:
         ids = sorted(set(company_ids or []))
         companies = list(run.autotask.query_in("Companies", at.Company, "id", ids)) if ids else []
+    companies = run.without_skipped(companies, lambda c: c.id, FLOW)
     if not companies:
         return {}
     ref = autotask_reference(run, for_invoices=False)

@@ -54,8 +54,12 @@ def _label(invoice: at.Invoice, companies: dict[int, at.Company], run: FlowRun) 
         f" ({company.companyName})" if company else "")
 
 
+START_DATE_UNSET = ("invoices.start_date is not set, so no invoice was sent: choose the first invoice date to "
+                    "send (`autoxero settings suggest` proposes the 1st of this month) and push the settings")
+
+
 def candidates_query(run: FlowRun) -> Query:
-    start = dt.datetime.combine(run.settings.invoices.start_date, dt.time(), dt.UTC)
+    start = dt.datetime.combine(run.settings.invoices.start_date or run.now().date(), dt.time(), dt.UTC)
     return Query([not_exist("webServiceDate"), eq("isVoided", False), gte("invoiceDateTime", start)])
 
 
@@ -63,6 +67,9 @@ def run_invoices(run: FlowRun) -> None:
     """Candidates are streamed, CHUNK at a time, as Autotask pages them: a backlog of any size is never held
     in memory at once. Stamped invoices leave the query while it is paged; one the paging passes over because of
     that is still unstamped, and the next run picks it up."""
+    if run.settings.invoices.start_date is None:
+        run.stopped = START_DATE_UNSET
+        return
     query = candidates_query(run)
     for chunk in batched(run.autotask.query_models("Invoices", at.Invoice, query), CHUNK, strict=False):
         if run.counts["candidates"] == 0 and len(chunk) == CHUNK:
@@ -77,6 +84,7 @@ def run_invoices(run: FlowRun) -> None:
 
 
 def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
+    invoices = run.without_skipped(invoices, lambda i: i.id, FLOW)
     if not invoices:
         return
     settings = run.settings.invoices
@@ -334,7 +342,7 @@ def propagate_voids(run: FlowRun) -> None:
         return
     cursor = run.state.cursors.get(VOIDS_CURSOR)
     since = dt.datetime.fromisoformat(cursor) if cursor else dt.datetime.combine(
-        run.settings.invoices.start_date, dt.time(), dt.UTC)
+        run.settings.invoices.start_date or run.now().date(), dt.time(), dt.UTC)
     voided = list(run.autotask.query_models("Invoices", at.Invoice,
                                             Query([eq("isVoided", True), gt("voidedDate", since)])))
     entries = run.state.ids.get_many(KIND, [v.id for v in voided])

@@ -38,7 +38,8 @@ def run_purchase_orders(run: FlowRun) -> None:
     if not settings.enabled:
         return
     since = run.now() - dt.timedelta(days=settings.lookback_days)
-    orders = list(run.autotask.query_models("PurchaseOrders", at.PurchaseOrder, Query([gte("createDateTime", since)])))
+    orders = run.without_skipped(list(run.autotask.query_models(
+        "PurchaseOrders", at.PurchaseOrder, Query([gte("createDateTime", since)]))), lambda o: o.id, FLOW)
     ref = autotask_reference(run)
     statuses = ref.picklists.get("PurchaseOrders.status")
     staged = {o.id: stage(statuses.label(o.status) if statuses else str(o.status), settings) for o in orders}

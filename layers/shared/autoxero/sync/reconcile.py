@@ -12,7 +12,8 @@ from autoxero.sync.run import FlowRun
 
 
 def reconcile(run: FlowRun) -> Reconciliation:
-    start = dt.datetime.combine(run.settings.invoices.start_date, dt.time(), dt.UTC)
+    start = dt.datetime.combine(run.settings.invoices.start_date or run.now().date().replace(day=1), dt.time(),
+                                dt.UTC)
     invoices = list(run.autotask.query_models("Invoices", at.Invoice,
                                               Query([gte("invoiceDateTime", start), eq("isVoided", False)])))
     entries = run.state.ids.get_many("invoice", [i.id for i in invoices])

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from autoxero.settings import SyncSettings
     from autoxero.xero.client import XeroClient
 
+R = TypeVar("R")
 SAFETY_MS = 90_000  # stop this long before the Lambda deadline, with state saved
 
 
@@ -80,6 +81,17 @@ class FlowRun:
             self.cache[key].discard(str(record_id))
             self.counts["resolved"] += 1
 
+    def without_skipped(self, records: list[R], record_id: Callable[[R], int | str],
+                        flow: str | None = None) -> list[R]:
+        """The records a person has not marked never to sync (`autoxero attention skip`): one query per run."""
+        key = f"skipped:{flow or self.flow}"
+        if key not in self.cache:
+            self.cache[key] = self.state.attention.skipped_ids(flow or self.flow)
+        kept = [r for r in records if str(record_id(r)) not in self.cache[key]]
+        if len(kept) < len(records):
+            self.counts["skipped_by_person"] += len(records) - len(kept)
+        return kept
+
     def plan(self, record_id: str | int, action: str, label: str, detail: Any = None) -> None:
         self.plans.append({"record": str(record_id), "label": label, "action": action, "detail": detail})
 
@@ -95,6 +107,14 @@ def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None
     from autoxero.autotask.errors import AutotaskAuthError, AutotaskThrottled
     from autoxero.xero.errors import XeroDayLimitReached, XeroNotConnected, XeroReconnectRequired
 
+    if not run.dry_run:  # the one place every flow run passes: a paused stack writes nothing
+        control = run.state.control.status()
+        if control.paused:
+            run.stopped = f"the stack is {control.describe()}; nothing was written"
+            summary = run.summary()
+            summary["paused"] = True
+            logger.info("flow run skipped: paused", flow=run.flow, paused_by=control.by)
+            return summary
     holder = run.state.leases.new_holder()
     if not run.state.leases.acquire(f"run-{run.flow}", holder, lease_seconds):
         raise LeaseBusy(f"another {run.flow} run is in progress")

@@ -11,4 +11,4 @@ from autoxero.sync.run import FlowRun
 
 def suggest_settings(run: FlowRun) -> Suggestion:
     taxes = list(run.autotask.query_models("Taxes", at.Tax, Query(everything())))
-    return suggest(autotask_reference(run), taxes, xero_reference(run), run.xero.tax_rates())
+    return suggest(autotask_reference(run), taxes, xero_reference(run), run.xero.tax_rates(), run.now().date())

@@ -232,6 +232,8 @@ class TaxRate(Wire):
     Status: str | None = None
     EffectiveRate: Decimal | None = None
     DisplayTaxRate: Decimal | None = None
+    CanApplyToRevenue: bool | None = None  # spec: TaxRate (tests/contract/specs/xero_accounting.yaml)
+    CanApplyToExpenses: bool | None = None
 
 
 class Item(Outcome):
