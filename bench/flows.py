@@ -164,6 +164,7 @@ def naive_invoices(bench: Bench, count: int) -> tuple[int, int]:
     from autoxero.xero.client import quote_where
 
     autotask = bench.rt.autotask_client()
+    autotask.pacer = None  # a naive integration does not pace itself
     xero = bench.rt.xero_client()
     invoices = list(autotask.query_models("Invoices", at.Invoice, Query([eq("isVoided", False)])))[:count]
     before_x, before_a = sum(xero.calls.values()), autotask.total_calls
