@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml | check-python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-# The SAM CLI pins boto3 and pydantic, so it lives in its own venv (reference/toolchain.md §1).
+# The SAM CLI pins boto3 and pydantic, so it lives in its own venv (docs/toolchain.md §1).
 $(SAM_VENV)/.installed: | check-python
 	$(PY313) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check 'aws-sam-cli==1.170.0'

@@ -2,7 +2,7 @@
 
     python -m bench.autotask_reads [--records 5000]
 
-BillingItems (invoice lines) are the entity the invoice flow reads most. The demo tenant's 820 are
+BillingItems (invoice lines) are the entity the invoice flow reads most. The demo tenant's 860 are
 cloned under new ids straight into the simulator's state until there are `--records` of them; the client
 then reads them all through the real HTTP path (500 a page, nextPageUrl re-POSTed), once as full records,
 once with IncludeFields, and once by id lists (`query_in`, 500 ids a query). 5,000 records cannot take

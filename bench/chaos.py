@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -575,7 +575,9 @@ def check(h: Harness, preexisting: set[str]) -> dict[str, list[str]]:
             not isinstance(document, xm.Invoice) or document.InvoiceID not in preexisting)
         if ours[invoice.invoiceNumber] and ("invoices", str(invoice.id)) not in attention and not live:
             failures["totals"].append(f"{invoice.invoiceNumber}: in Xero but the id map does not lead to it")
-        if document is not None and live and _d(document.Total) != abs(invoice.invoiceTotal):
+        # Autotask keeps totals to 4 places; the invoice Xero must match is that total to the cent
+        autotask_cents = abs(invoice.invoiceTotal).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if document is not None and live and _d(document.Total) != autotask_cents:
             failures["totals"].append(f"{invoice.invoiceNumber}: Xero {document.Total} != Autotask "
                                       f"{invoice.invoiceTotal}")
         paid_in_xero = isinstance(document, xm.Invoice) and live and document.Status == "PAID"

@@ -47,14 +47,26 @@ class Row:
     note: str = ""
 
 
+LAPTOP = 29684001  # a demo product whose SKU is an item in Xero
+CHARGE_EVERY = 5   # every 5th line sells a product through a ticket charge (the route to its SKU)
+
+
 def tenant(invoices: int, companies: int = 100, lines: int = 10, history: int = 0) -> Tenant:
     """`companies` customers, `invoices` new invoices of `lines` lines, `history` already exported."""
     data = Tenant()
     for c in range(companies):
         data.company(100_000 + c, f"Bench Customer {c:04d} Ltd")
+    charge = 600_000
     for i in range(invoices + history):
-        data.invoice(200_000 + i, 100_000 + i % companies, f"B-{i:06d}",
-                     [(1 + (n % 3), 10 + n, STANDARD, SUPPORT) for n in range(lines)],
+        rows: list[tuple[Any, ...]] = []
+        for n in range(lines):
+            if n % CHARGE_EVERY == CHARGE_EVERY - 1:
+                charge += 1
+                data.charge("TicketCharges", charge, LAPTOP, ticketID=charge)
+                rows.append((1, 1899, STANDARD, SUPPORT, {"ticketChargeID": charge, "billingItemType": 6}))
+            else:
+                rows.append((1 + (n % 3), 10 + n, STANDARD, SUPPORT))
+        data.invoice(200_000 + i, 100_000 + i % companies, f"B-{i:06d}", rows,
                      **({"webServiceDate": "2026-10-01T00:00:00Z"} if i < history else {}))
     return data
 
@@ -97,9 +109,10 @@ def invoices_benchmark(count: int = 1000) -> list[Row]:
                     math.ceil(100 / 50), 2, naive_xero=200, naive_autotask=200,
                     note="naive: a name lookup and a create per company; a read of company and contacts"),
                 Row(f"invoices: {count} new x 10 lines", count, invoices["xero_calls"], invoices["autotask_calls"],
-                    math.ceil(count / 50), math.ceil(count / 500) + math.ceil(count * 10 / 500) + count,
-                    sandbox_seconds=elapsed,
-                    note=f"Autotask minimum counts one PATCH per invoice (webServiceDate): {count} of them")]
+                    math.ceil(count / 50), math.ceil(count / 500) + math.ceil(count * 10 / 500)
+                    + math.ceil(count * 10 // CHARGE_EVERY / 500) + count, sandbox_seconds=elapsed,
+                    note=f"2 lines in 10 bill a ticket charge (read by id, 500 a query); Autotask minimum counts "
+                         f"one PATCH per invoice (webServiceDate): {count} of them")]
         naive = naive_invoices(bench, count)
         rows[1].naive_xero, rows[1].naive_autotask = naive
         return rows
@@ -157,8 +170,8 @@ def idle_benchmark() -> list[Row]:
 
 
 def naive_invoices(bench: Bench, count: int) -> tuple[int, int]:
-    """A one-call-per-record integration on the same data: per invoice, read its lines, look its contact
-    up by name, create it alone. Counted on a fresh copy of the Xero side so it creates for real."""
+    """A one-call-per-record integration on the same data: per invoice, read its lines and each line's charge,
+    look its contact up by name, create it alone. Counted on a fresh copy of the Xero side so it creates for real."""
     from autoxero.autotask import models as at
     from autoxero.autotask.query import Query, eq
     from autoxero.xero.client import quote_where
@@ -170,6 +183,9 @@ def naive_invoices(bench: Bench, count: int) -> tuple[int, int]:
     before_x, before_a = sum(xero.calls.values()), autotask.total_calls
     for invoice in invoices:
         items = list(autotask.query_models("BillingItems", at.BillingItem, Query([eq("invoiceID", invoice.id)])))
+        for item in items:  # each product line's charge, for its SKU
+            if item.ticketChargeID:
+                autotask.get("TicketCharges", item.ticketChargeID)
         company = at.Company.model_validate(autotask.get("Companies", invoice.companyID))
         [contact] = list(xero.contacts(where=f"Name=={quote_where(company.companyName)}"))[:1] or [None]
         xero.create_invoices([{"Type": "ACCREC", "InvoiceNumber": f"N-{invoice.invoiceNumber}",

@@ -1,5 +1,5 @@
 """Shared fixtures. moto is imported and fake credentials set before anything creates a boto3 session:
-a client whose session predates `import moto` would not be mocked (reference/toolchain.md §4.3)."""
+a client whose session predates `import moto` would not be mocked (docs/toolchain.md §4.3)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,23 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 
 from autoxero.state import State, StateTable
+from autoxero_cli import aws_calls
 from autoxero_cli.local_stack import LocalStack
+
+AWS_CALLS = aws_calls.install()
+
+
+@pytest.fixture(autouse=True)
+def every_aws_call_is_granted():
+    """Every AWS call a function made during the test is allowed by that function's own policy in
+    template.yaml (expanded by the SAM transform): moto would let a refused call pass (cli/autoxero_cli/iam.py)."""
+    start = len(AWS_CALLS.calls)
+    yield
+    refused = sorted({(c.function, c.action, c.resource) for c in AWS_CALLS.denied(start)})
+    del AWS_CALLS.calls[start:]
+    if refused:
+        pytest.fail("AWS calls their function's IAM policy does not grant (AccessDenied in AWS):\n"
+                    + "\n".join(f"  {f}: {a} on {r}" for f, a, r in refused), pytrace=False)
 
 
 class FakeClock:

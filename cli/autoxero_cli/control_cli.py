@@ -63,7 +63,25 @@ def unskip(flow: Annotated[str, typer.Argument(help="contacts, invoices or purch
     console.print(f"{found.label} ({flow} {found.id}) syncs again from the next run.")
 
 
+def doctor(stack: Stack = None) -> None:
+    """A read-only preflight against the real services (or the sandbox): one line each, with the fix.
+    Exits 1 when anything needs fixing."""
+    from autoxero_cli.doctor import run_doctor
+
+    tgt = target(stack)
+    console.print(f"[bold]autoxero doctor: {tgt.name}[/]", highlight=False)
+    checks = run_doctor(tgt)
+    for check in checks:
+        console.print(check.line(), highlight=False, markup=False, soft_wrap=True)
+    failed = [c for c in checks if c.ok is False]
+    if failed:
+        raise fail(f"{len(failed)} of {len(checks)} checks need fixing (✗ above)")
+    console.print(f"{len(checks)} checks: nothing to fix" + (" (? = could not be checked)" if any(
+        c.ok is None for c in checks) else ""))
+
+
 def register(app: typer.Typer, attention_app: typer.Typer) -> None:
+    app.command()(doctor)
     app.command()(pause)
     app.command()(resume)
     attention_app.command("skip")(skip)

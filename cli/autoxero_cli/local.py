@@ -83,3 +83,4 @@ class LocalDeployment:
         now = int(time.time())
         store.update(secret_id, {"token_set": token, "tenant_id": self.sandbox.xero.tenant_id,
                                  "tenant_name": "Harbour IT Ltd", "connected_at": now, "refreshed_at": now})
+        store.update(self.stack.physical["XeroWebhookSecret"], {"tenant_id": self.sandbox.xero.tenant_id})

@@ -66,8 +66,13 @@ class LocalStack:
                 self._table(logical_id, props)
             elif kind == "AWS::SecretsManager::Secret":
                 self._secret(logical_id, props)
+            elif kind == "AWS::KMS::Key":
+                self._key(logical_id, props)
             elif kind == "AWS::SNS::Topic":
-                arn = self.client("sns").create_topic(Name=self.resolve(props["TopicName"]))["TopicArn"]
+                attributes = {"KmsMasterKeyId": str(self.resolve(props["KmsMasterKeyId"]))} \
+                    if "KmsMasterKeyId" in props else {}
+                arn = self.client("sns").create_topic(Name=self.resolve(props["TopicName"]),
+                                                      Attributes=attributes)["TopicArn"]
                 self.physical[logical_id] = arn
         # Queues after the DLQ they redrive to.
         queues = resources("AWS::SQS::Queue")
@@ -75,8 +80,27 @@ class LocalStack:
             self._queue(logical_id, queues[logical_id]["Properties"])
         return self
 
+    def deep_resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.deep_resolve(v) for v in value]
+        if isinstance(value, dict):
+            resolved = self.resolve(value)
+            if resolved is not value:
+                return resolved
+            return {k: self.deep_resolve(v) for k, v in value.items()}
+        return value
+
+    def _key(self, logical_id: str, props: dict[str, Any]) -> None:
+        if logical_id in self.physical:
+            return
+        key = self.client("kms").create_key(Description=str(self.resolve(props.get("Description", ""))),
+                                            Policy=json.dumps(self.deep_resolve(props["KeyPolicy"])))["KeyMetadata"]
+        self.physical[logical_id] = key["KeyId"]
+        self.physical[f"{logical_id}.Arn"] = key["Arn"]
+
     def _table(self, logical_id: str, props: dict[str, Any]) -> None:
-        name = self.resolve(props["TableName"])
+        # Without a TableName CloudFormation generates <stack>-<logical id>-<random>; locally, without the suffix.
+        name = self.resolve(props["TableName"]) if "TableName" in props else f"{self.name}-{logical_id}"
         ddb = self.client("dynamodb")
         if name not in ddb.list_tables()["TableNames"]:
             args: dict[str, Any] = {k: props[k] for k in ("KeySchema", "AttributeDefinitions", "BillingMode")}

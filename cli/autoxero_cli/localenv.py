@@ -77,11 +77,17 @@ def seed_secrets(stack: LocalStack, credentials: dict[str, Any] | None = None) -
     autotask = creds.get("autotask", {})
     sm.put_secret_value(SecretId=stack.physical["XeroSecret"], SecretString=json.dumps({
         "client_id": xero.get("client_id", ""), "client_secret": xero.get("client_secret", ""),
-        "webhook_key": xero.get("webhook_key", ""), "tenant_id": xero.get("tenant_id"),
+        "tenant_id": xero.get("tenant_id"),
     }))
     sm.put_secret_value(SecretId=stack.physical["AutotaskSecret"], SecretString=json.dumps({
         "username": autotask.get("username", ""), "secret": autotask.get("secret", ""),
         "integration_code": autotask.get("integration_code", ""),
+    }))
+    # Each webhook receiver's own secret, where `credentials set` and the Xero connect callback put them.
+    sm.put_secret_value(SecretId=stack.physical["XeroWebhookSecret"], SecretString=json.dumps({
+        "webhook_key": xero.get("webhook_key", ""), "tenant_id": xero.get("tenant_id") or "",
+    }))
+    sm.put_secret_value(SecretId=stack.physical["AutotaskWebhookSecret"], SecretString=json.dumps({
         "webhook_secret": autotask.get("webhook_secret", "sandbox-autotask-webhook-secret"),
     }))
 

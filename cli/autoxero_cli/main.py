@@ -408,15 +408,17 @@ def credentials_set(system: Annotated[str, typer.Argument(help="autotask or xero
             raise fail(f"Autotask refused these credentials: {err}") from None
         import secrets as pysecrets
 
-        rt.secrets.update(rt.config.autotask_secret_id,
-                          {**values, "webhook_secret": webhook or pysecrets.token_hex(24)})
+        rt.secrets.update(rt.config.autotask_secret_id, values)
+        # The webhook key goes to the receiver's own secret (it never reads the API credentials).
+        rt.secrets.update(rt.config.webhook_secret_id("autotask"),
+                          {"webhook_secret": webhook or pysecrets.token_hex(24)})
         console.print("Autotask credentials checked and saved.")
     elif system == "xero":
         client_id = client_id or typer.prompt("Xero app client id")
         client_secret = typer.prompt("Xero app client secret", hide_input=True)
         webhook_key = typer.prompt("Xero webhook key", hide_input=True)
-        rt.secrets.update(rt.config.xero_secret_id, {"client_id": client_id, "client_secret": client_secret,
-                                                     "webhook_key": webhook_key})
+        rt.secrets.update(rt.config.xero_secret_id, {"client_id": client_id, "client_secret": client_secret})
+        rt.secrets.update(rt.config.webhook_secret_id("xero"), {"webhook_key": webhook_key})
         console.print("Xero app credentials saved; now run `autoxero connect xero`.")
     else:
         raise fail(f"unknown system {system!r}; choose autotask or xero")

@@ -110,7 +110,10 @@ def _deployed(stack: str, region: str | None = None) -> Target:
     try:
         env = {"AUTOXERO_TABLE": outputs["StateTableName"], "AUTOXERO_XERO_SECRET": outputs["XeroSecretArn"],
                "AUTOXERO_AUTOTASK_SECRET": outputs["AutotaskSecretArn"], "AUTOXERO_CUSTOMER": stack,
-               "AUTOXERO_ALERT_TOPIC": outputs.get("AlarmTopicArn", "")}
+               "AUTOXERO_STACK": stack,
+               "AUTOXERO_ALERT_TOPIC": outputs.get("AlarmTopicArn", ""),
+               "AUTOXERO_XERO_WEBHOOK_SECRET": outputs["XeroWebhookSecretArn"],
+               "AUTOXERO_AUTOTASK_WEBHOOK_SECRET": outputs["AutotaskWebhookSecretArn"]}
     except KeyError as missing:
         raise TargetError(f"stack {stack!r} is not an autoxero stack (no output {missing})") from None
     return Target(stack, RuntimeConfig.from_env(env), outputs=outputs, region=region)

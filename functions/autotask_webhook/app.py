@@ -18,7 +18,7 @@ app = APIGatewayRestResolver()
 @app.post("/webhooks/autotask")
 def receive() -> Response[str]:
     rt = runtime()
-    secret = rt.secrets.read(rt.config.autotask_secret_id)
+    secret = rt.secrets.read(rt.config.webhook_secret_id("autotask"))
     reply = webhooks.accept_autotask(
         webhooks.raw_body(app.current_event.raw_event),
         app.current_event.headers.get("x-hook-signature"),

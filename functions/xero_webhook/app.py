@@ -18,12 +18,12 @@ app = APIGatewayRestResolver()
 @app.post("/webhooks/xero")
 def receive() -> Response[str]:
     rt = runtime()
-    secret = rt.secrets.read(rt.config.xero_secret_id)
+    secret = rt.secrets.read(rt.config.webhook_secret_id("xero"))
     reply = webhooks.accept_xero(
         webhooks.raw_body(app.current_event.raw_event),
         app.current_event.headers.get("x-xero-signature"),
         webhook_key=str(secret.get("webhook_key", "")),
-        tenant_id=secret.get("tenant_id"),
+        tenant_id=secret.get("tenant_id") or None,
         enqueue=rt.events_queue.send,
     )
     logger.info("xero webhook", status=reply.status, reason=reply.reason, enqueued=reply.enqueued)

@@ -1,4 +1,4 @@
-"""The query body (reference §4): parsing, validation and evaluation of filters.
+"""The query body (docs/autotask.md §4): parsing, validation and evaluation of filters.
 
 A filter node is `{op, field, value, udf, items}`; the top-level array is an implicit AND. Property
 names are not case-sensitive, neither are field names or operators.

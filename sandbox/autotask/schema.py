@@ -2,7 +2,7 @@
 
 What `GET /v1.0/{Entity}/entityInformation/fields` returns is built from these definitions, and every
 read-only, queryable, required, type, length and picklist rule the simulator applies comes from here too.
-Field names, types and capabilities follow reference/autotask-api.md §9. Picklist ids vary by tenant in
+Field names, types and capabilities follow docs/autotask.md §9. Picklist ids vary by tenant in
 Autotask (pitfall 16); the ones below are this sandbox tenant's.
 """
 
@@ -283,7 +283,10 @@ def _billing_items() -> EntityDef:
         F("lineItemFullDescription", STRING, length=4000, queryable=False, **ro),
         F("lineItemGroupDescription", STRING, length=4000, queryable=False, **ro),
         F("sortOrderID", INTEGER, **ro),
-        F("productID", INTEGER, reference="Products", **ro),
+        # No productID: a billing item reaches its product through the charge it bills (contractChargeID,
+        # ticketChargeID, projectChargeID) or its recurring service (serviceID, serviceBundleID). Sources:
+        # the REST swagger's BillingItemModel (panoramicdata/AutoTask.Psa.Api Data/BillingItemModel.cs) and
+        # tphakala/go-autotask entities/billing_items.go (generated from a live tenant) list no productID.
         *(F(name, INTEGER, **ro) for name in _BILLING_ITEM_REFS),
         F("internalCurrencyExtendedPrice", DECIMAL, **ro),
         F("internalCurrencyRate", DECIMAL, **ro),
@@ -343,6 +346,90 @@ def _products() -> EntityDef:
         F("createdTime", DATETIME, read_only=True),
         F("createdByResourceID", INTEGER, read_only=True, reference="Resources"),
     ), can_create=True, can_update=True, created_field="createdTime", first_id=29684000)
+
+
+CHARGE_TYPES = ((1, "Operational"), (2, "Capitalized"))
+CHARGE_STATUSES = ((1, "Need to Order/Fulfill"), (2, "Ordered"), (3, "Back Ordered"), (4, "Shipped"),
+                   (5, "Delivered"), (6, "Canceled"), (7, "Fulfilled"))
+
+_CHARGE_PARENTS = {"ContractCharges": "contractID", "TicketCharges": "ticketID", "ProjectCharges": "projectID"}
+
+
+def _charges(name: str, first_id: int) -> EntityDef:
+    """ContractCharges, TicketCharges, ProjectCharges: the costs (products, materials) billing items bill.
+
+    Fields: panoramicdata/AutoTask.Psa.Api Data/ContractChargeModel.cs, TicketChargeModel.cs,
+    ProjectChargeModel.cs (the REST swagger); "must have either a productID or billingCodeID" and
+    billableAmount = unitQuantity x unitPrice: the ContractCharges entity page
+    (https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/Entities/ContractChargesEntity.htm).
+    Query-only here: their parents (Contracts, Tickets, Projects) are not simulated.
+    """
+    parent = _CHARGE_PARENTS[name]
+    extra = (F("estimatedCost", DECIMAL),) if name == "ProjectCharges" else ()
+    return EntityDef(name, _fields(
+        _id(),
+        F(parent, INTEGER, required=True),
+        F("name", STRING, required=True, length=100),
+        F("description", STRING, length=2000),
+        F("productID", INTEGER, reference="Products"),
+        F("billingCodeID", INTEGER, reference="BillingCodes"),
+        F("chargeType", INTEGER, required=True, picklist=CHARGE_TYPES),
+        F("status", INTEGER, picklist=CHARGE_STATUSES),
+        F("unitQuantity", DECIMAL, required=True),
+        F("unitPrice", DECIMAL),
+        F("unitCost", DECIMAL),
+        F("billableAmount", DECIMAL, read_only=True),
+        F("extendedCost", DECIMAL, read_only=True),
+        F("internalCurrencyBillableAmount", DECIMAL, read_only=True),
+        F("internalCurrencyUnitPrice", DECIMAL),
+        F("isBillableToCompany", BOOLEAN),
+        F("isBilled", BOOLEAN, read_only=True),
+        F("datePurchased", DATETIME, required=True),
+        F("purchaseOrderNumber", STRING, length=50),
+        F("internalPurchaseOrderNumber", STRING, length=50),
+        F("notes", STRING, length=2000),
+        F("contractServiceID", INTEGER),
+        F("contractServiceBundleID", INTEGER),
+        F("organizationalLevelAssociationID", INTEGER),
+        F("createDate", DATETIME, read_only=True),
+        F("creatorResourceID", INTEGER, read_only=True, reference="Resources"),
+        F("statusLastModifiedBy", INTEGER, read_only=True),
+        F("statusLastModifiedDate", DATETIME, read_only=True),
+        *extra,
+    ), first_id=first_id)
+
+
+def _services(name: str, first_id: int) -> EntityDef:
+    """Services and ServiceBundles: the recurring-service catalogue a billing item's serviceID /
+    serviceBundleID name. Fields (sku included) from tphakala/go-autotask entities/services.go and
+    entities/service_bundles.go (generated from a live tenant). Query-only here."""
+    extra = (F("percentageDiscount", DOUBLE), F("unitDiscount", DECIMAL)) if name == "ServiceBundles" else ()
+    return EntityDef(name, _fields(
+        _id(),
+        F("name", STRING, required=True, length=150),
+        F("description", STRING, length=400),
+        F("invoiceDescription", STRING, length=1000),
+        F("sku", STRING, length=50),
+        F("catalogNumberPartNumber", STRING, length=50),
+        F("manufacturerServiceProvider", STRING, length=100),
+        F("manufacturerServiceProviderProductNumber", STRING, length=100),
+        F("externalID", STRING, length=50),
+        F("internalID", STRING, length=50),
+        F("billingCodeID", INTEGER, reference="BillingCodes"),
+        F("unitPrice", DECIMAL),
+        F("unitCost", DECIMAL),
+        F("markupRate", DECIMAL),
+        F("periodType", INTEGER, required=True),
+        F("serviceLevelAgreementID", INTEGER),
+        F("vendorCompanyID", INTEGER, reference="Companies"),
+        F("isActive", BOOLEAN),
+        F("url", STRING, length=500),
+        F("createDate", DATETIME, read_only=True),
+        F("creatorResourceID", INTEGER, read_only=True, reference="Resources"),
+        F("lastModifiedDate", DATETIME, read_only=True),
+        F("updateResourceID", INTEGER, read_only=True, reference="Resources"),
+        *extra,
+    ), first_id=first_id)
 
 
 def _purchase_orders() -> EntityDef:
@@ -436,7 +523,7 @@ WEBHOOK_RESOURCES = {"CompanyWebhooks": "Companies", "ContactWebhooks": "Contact
 
 
 def _webhook_entities(prefix: str, target: EntityDef) -> list[EntityDef]:
-    """`{prefix}Webhooks` and its children Fields, UdfFields, ExcludedResources (reference §11)."""
+    """`{prefix}Webhooks` and its children Fields, UdfFields, ExcludedResources (docs/autotask.md §11)."""
     webhooks = f"{prefix}Webhooks"
     field_ids = tuple((webhook_field_id(target, f.name), f.name) for f in target.fields.values() if f.webhook)
     return [
@@ -488,6 +575,8 @@ def webhook_field_id(entity: EntityDef, field_name: str) -> int:
 def build_entities() -> dict[str, EntityDef]:
     companies, contacts = _companies(), _contacts()
     entities = [companies, contacts, _invoices(), _billing_items(), _billing_codes(), _products(),
+                _charges("ContractCharges", 61001), _charges("TicketCharges", 62001),
+                _charges("ProjectCharges", 63001), _services("Services", 41), _services("ServiceBundles", 71),
                 _purchase_orders(), _purchase_order_items(), *_reference_entities(),
                 *_webhook_entities("Company", companies), *_webhook_entities("Contact", contacts)]
     return {e.name: e for e in entities}

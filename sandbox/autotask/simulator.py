@@ -70,7 +70,9 @@ def _resolve(name: str) -> EntityDef:
 
 
 def _money(value: Decimal) -> float:
-    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """Autotask keeps money to 4 places (a recorded BillingItems response: contractika-org/contractika
+    contractika/data/at/billingitems.php, "extendedPrice": 386.6450)."""
+    return float(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
 class AutotaskSimulator:
@@ -372,7 +374,7 @@ class AutotaskSimulator:
             return item_id
 
     def _null_omitted(self, e: EntityDef, changes: dict[str, Any]) -> None:
-        """PUT: every writable field the body leaves out becomes null (reference §3)."""
+        """PUT: every writable field the body leaves out becomes null (docs/autotask.md §3)."""
         keep = {e.child_of.parent_field} if e.child_of else set()
         for f in e.fields.values():
             if f.name == "id" or f.read_only or f.name in changes or f.name in keep or (e.name, f.name) in _IMMUTABLE:
@@ -399,7 +401,7 @@ class AutotaskSimulator:
     # --- entity rules ------------------------------------------------------------------------------
 
     def _rules(self, e: EntityDef, current: Record | None, changes: dict[str, Any]) -> None:
-        """Rules beyond field metadata (reference §9): immutable fields, PO item states, vendors."""
+        """Rules beyond field metadata (docs/autotask.md §9): immutable fields, PO item states, vendors."""
         if current is not None:
             for name, value in changes.items():
                 if (e.name, name) in _IMMUTABLE and value != current[name]:
@@ -557,7 +559,7 @@ class AutotaskSimulator:
 
     def authenticate(self, headers: Mapping[str, str]) -> int:
         """The API user's resource id, or the error Autotask gives: an unknown user or integration code is
-        a 500, a known user with the wrong secret a 401 (reference §7 and apigrate/autotask-restapi#19)."""
+        a 500, a known user with the wrong secret a 401 (docs/autotask.md §7 and apigrate/autotask-restapi#19)."""
         with self.lock:
             user = self._users.get((headers.get("username") or "").lower())
             if user is None:
@@ -794,7 +796,8 @@ def wh_resources() -> dict[str, str]:
 
 
 def _complete_line(line: Record) -> None:
-    """Fill a billing item's missing amounts the way Autotask computes them (2 dp, half up)."""
+    """Fill a billing item's missing amounts: extendedPrice = quantity x rate and totalAmount = extendedPrice +
+    taxDollars, to 4 places. A prepaid (block-hour) item is given its totalAmount 0 explicitly."""
     quantity, rate = to_decimal(line["quantity"]), to_decimal(line["rate"])
     if line["extendedPrice"] is None and quantity is not None and rate is not None:
         line["extendedPrice"] = _money(quantity * rate)

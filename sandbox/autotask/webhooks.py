@@ -1,4 +1,4 @@
-"""Webhook payloads, signatures and delivery (reference §11).
+"""Webhook payloads, signatures and delivery (docs/autotask.md §11).
 
 Events are queued when a subscribed Company or Contact changes and delivered when someone calls
 `AutotaskSimulator.deliver_webhooks()` (`POST /_sandbox/webhooks/deliver`): deterministic, no background
@@ -22,7 +22,7 @@ MAX_ATTEMPTS = 5
 DEACTIVATE_AFTER = 25
 SIGNING_MODES = ("raw", "escaped")
 
-# Characters Autotask escapes as \uXXXX inside JSON strings before computing the HMAC (reference §11).
+# Characters Autotask escapes as \uXXXX inside JSON strings before computing the HMAC (docs/autotask.md §11).
 _ESCAPED = set("&<>'\"\\+`")
 
 

@@ -2,6 +2,19 @@
 rotation and a 30-minute grace window, client credentials), revocation, and the connections list.
 
 All lifetimes run on the sandbox clock, so a test can live through 30 minutes by advancing it.
+
+Sources beyond the vendored tests/contract/specs/xero-identity.yaml (connections, `authEventId` "shared across
+connections authorised at the same time", the `authEventId` filter):
+- access tokens are JWTs whose claims include `authentication_event_id` (the authEventId of the approval that
+  issued them), `xero_userid`, `client_id` and `scope` as an array: a decoded Xero access token in
+  pink-gorilla/webly `demo-repl/src/info.clj`, and NangoHQ/nango
+  `packages/server/lib/hooks/connection/providers/xero/post-connection.ts`, which picks the connection whose
+  authEventId equals that claim. Real tokens are RS256-signed with Xero's keys; here HS256 with the client
+  secret (nothing in autoxero verifies them: it receives them straight from the token endpoint);
+- `GET /connections` lists every organisation the user has ever connected to the app, not only the ones just
+  approved (same Nango hook; the approving user's earlier connections keep their own authEventId);
+- a refresh may name a scope, which must not exceed the grant: RFC 6749 §6, else `invalid_scope` (§5.2); a
+  refresh without scope gets the originally granted scope, and the rotated refresh token keeps the grant.
 """
 
 from __future__ import annotations
@@ -27,6 +40,8 @@ REFRESH_GRACE = 30 * 60
 REFRESH_UNUSED_TTL = 60 * 24 * 3600
 CODE_TTL = 5 * 60
 DEFAULT_CLIENT_CREDENTIALS_SCOPE = "accounting.transactions accounting.contacts accounting.settings"
+SANDBOX_USER_ID = "0c8f8e0a-6b5d-4c43-9f6e-5b1c7e2d9a10"
+SANDBOX_USER_SUB = "5f3b0c1e2d8a4b6c9e7f1a2b3c4d5e6f"
 
 DEFAULT_CREDENTIALS: dict[str, str] = {
     "client_id": "SANDBOXCLIENTID0000000000000000",
@@ -73,6 +88,7 @@ class AccessToken:
 class RefreshToken:
     scope: str
     issued_at: float
+    auth_event_id: str | None = None
     rotated_at: float | None = None
     revoked: bool = False
     family: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -158,8 +174,8 @@ class AuthServer:
         primary = self.credentials["tenant_id"]
         return [primary] if primary in tenants else list(tenants)[:1]
 
-    def connect(self, tenant_ids: list[str], tenants: dict[str, str]) -> None:
-        """Record (or refresh) the sandbox user's connections to these organisations."""
+    def connect(self, tenant_ids: list[str], tenants: dict[str, str]) -> str:
+        """Record (or refresh) the sandbox user's connections to these organisations; returns the authEventId."""
         now = self.clock.now()
         event = str(uuid.uuid4())
         with self.lock:
@@ -170,6 +186,7 @@ class AuthServer:
                 else:
                     self.connections[tenant_id] = Connection(str(uuid.uuid4()), event, tenant_id,
                                                              tenants.get(tenant_id, ""), now, now)
+        return event
 
     # ------------------------------------------------------------------ token
 
@@ -198,8 +215,8 @@ class AuthServer:
             if code is None or code.used or code.expires_at <= now or code.redirect_uri != form.get("redirect_uri"):
                 raise self._invalid_grant()
             code.used = True
-        self.connect(code.tenant_ids, tenants)
-        return self._issue(code.scope, with_refresh="offline_access" in code.scope.split())
+        event = self.connect(code.tenant_ids, tenants)
+        return self._issue(code.scope, with_refresh="offline_access" in code.scope.split(), auth_event_id=event)
 
     def _grant_refresh(self, form: dict[str, str]) -> dict[str, Any]:
         now = self.clock.time()
@@ -211,37 +228,57 @@ class AuthServer:
                 raise self._invalid_grant()
             if record.rotated_at is not None and now - record.rotated_at > REFRESH_GRACE:
                 raise self._invalid_grant()
+            asked = form.get("scope", "").split()
+            if asked and not set(asked) <= set(record.scope.split()):
+                raise oauth_error("invalid_scope")
             if record.rotated_at is None:
                 record.rotated_at = now
             self.token_refreshes += 1
-            scope, family = record.scope, record.family
-        return self._issue(scope, with_refresh=True, family=family)
+            granted, family, event = record.scope, record.family, record.auth_event_id
+        return self._issue(" ".join(asked) or granted, with_refresh=True, family=family, auth_event_id=event,
+                           refresh_scope=granted)
 
     def _issue(self, scope: str, *, custom_tenant: str | None = None, with_refresh: bool,
-               family: str | None = None) -> dict[str, Any]:
+               family: str | None = None, auth_event_id: str | None = None,
+               refresh_scope: str | None = None) -> dict[str, Any]:
         now = self.clock.time()
-        access = secrets.token_urlsafe(32)
+        access = self._access_token(scope, now, auth_event_id, user=custom_tenant is None)
         body: dict[str, Any] = {"access_token": access, "expires_in": ACCESS_TTL, "token_type": "Bearer"}
         with self.lock:
             self.access[access] = AccessToken(scope, now + ACCESS_TTL, custom_tenant)
             if with_refresh:
                 refresh = secrets.token_urlsafe(32)
-                self.refresh[refresh] = RefreshToken(scope, now, family=family or str(uuid.uuid4()))
+                self.refresh[refresh] = RefreshToken(refresh_scope or scope, now, auth_event_id,
+                                                     family=family or str(uuid.uuid4()))
                 body["refresh_token"] = refresh
         body["scope"] = scope
         if "openid" in scope.split():
             body["id_token"] = self._id_token(now)
         return body
 
-    def _id_token(self, now: float) -> str:
+    def _jwt(self, claims: dict[str, Any]) -> str:
         header = {"alg": "HS256", "typ": "JWT"}
-        claims = {"iss": "https://identity.xero.com", "aud": self.credentials["client_id"],
-                  "sub": "sandbox-user", "xero_userid": "0c8f8e0a-6b5d-4c43-9f6e-5b1c7e2d9a10",
-                  "email": "sandbox@harbourit.example", "given_name": "Sandbox", "family_name": "User",
-                  "iat": int(now), "exp": int(now) + 300}
         signing = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
         signature = hmac.new(self.credentials["client_secret"].encode(), signing.encode(), hashlib.sha256).digest()
         return f"{signing}.{_b64(signature)}"
+
+    def _access_token(self, scope: str, now: float, auth_event_id: str | None, *, user: bool) -> str:
+        claims: dict[str, Any] = {
+            "nbf": int(now), "exp": int(now) + ACCESS_TTL, "iss": "https://identity.xero.com",
+            "aud": "https://identity.xero.com/resources", "client_id": self.credentials["client_id"],
+            "jti": uuid.uuid4().hex, "scope": scope.split()}
+        if user:
+            claims |= {"sub": SANDBOX_USER_SUB, "auth_time": int(now), "xero_userid": SANDBOX_USER_ID,
+                       "global_session_id": uuid.uuid4().hex, "sid": uuid.uuid4().hex}
+        if auth_event_id:
+            claims["authentication_event_id"] = auth_event_id
+        return self._jwt(claims)
+
+    def _id_token(self, now: float) -> str:
+        return self._jwt({"iss": "https://identity.xero.com", "aud": self.credentials["client_id"],
+                          "sub": SANDBOX_USER_SUB, "xero_userid": SANDBOX_USER_ID,
+                          "email": "sandbox@harbourit.example", "given_name": "Sandbox", "family_name": "User",
+                          "iat": int(now), "exp": int(now) + 300})
 
     def revoke(self, form: dict[str, str], authorization: str | None) -> None:
         self._client(form, authorization)

@@ -186,8 +186,8 @@ class XeroSimulator:
                         "accounting.contacts accounting.settings", tenants: list[str] | None = None) -> dict[str, Any]:
         """A fresh token set as the code exchange would give it, with the organisations connected."""
         chosen = [t.lower() for t in tenants] if tenants else [self.tenant_id]
-        self.auth.connect(chosen, self.tenants())
-        return self.auth._issue(scope, with_refresh="offline_access" in scope.split())
+        event = self.auth.connect(chosen, self.tenants())
+        return self.auth._issue(scope, with_refresh="offline_access" in scope.split(), auth_event_id=event)
 
     # ------------------------------------------------------------------ building state
 

@@ -3,7 +3,13 @@
 Supported: comparisons `== = != <> < <= > >=` between a field path (`Name`, `Contact.ContactID`) and a literal
 (`"text"`, numbers, `true`/`false`, `null`, `Guid("…")`, `DateTime(2026,1,31)`, `DateTime.Parse("…")`);
 string methods `ToLower() ToUpper() Trim() ToString() Contains() StartsWith() EndsWith()`; `AND`/`&&`, `OR`/`||`,
-`NOT`/`!` and parentheses. Inside a string a `"` is written `\\"` and a backslash `\\\\`.
+`NOT`/`!` and parentheses.
+
+A string literal has no escapes: a backslash is an ordinary character and the next `"` ends the string, so a
+`"` cannot be written inside one. Xero answers `Name=="asd\\"asd"` (backslash-escaped quote) and the
+unescaped form alike with 400 QueryParseException "Syntax error" (XeroAPI/Xero-Java#347, "Not able to find
+contact if name contains double quotes", open since 2023). Whether Xero accepts a doubled `""` inside a
+string is unconfirmed; here it reads as two strings in a row, a "Syntax error" too.
 
 Everything else is a `QueryParseException` (HTTP 400, ErrorNumber 16) with the message Xero's parser gives,
 including unknown fields and type mismatches (a Guid field compared with a plain string).
@@ -38,7 +44,7 @@ _STRING_TO_BOOL = {"contains", "startswith", "endswith"}
 
 @dataclass
 class Tok:
-    kind: str  # str | num | ident | op | end
+    kind: str  # str | num | ident | op | end | bad (a lexical error, raised only when the parser gets to it)
     text: str
     value: Any = None
 
@@ -49,30 +55,21 @@ def _tokenize(text: str) -> list[Tok]:
     while pos < len(text):
         ch = text[pos]
         if ch == '"':
-            pos += 1
-            chars: list[str] = []
-            while True:
-                if pos >= len(text):
-                    raise query_parse("Unterminated string literal")
-                ch = text[pos]
-                if ch == "\\":
-                    if pos + 1 >= len(text) or text[pos + 1] not in '"\\':
-                        raise query_parse("Unrecognized escape sequence")
-                    chars.append(text[pos + 1])
-                    pos += 2
-                    continue
-                if ch == '"':
-                    pos += 1
-                    break
-                chars.append(ch)
-                pos += 1
-            tokens.append(Tok("str", "".join(chars), "".join(chars)))
+            end = text.find('"', pos + 1)
+            if end < 0:
+                tokens.append(Tok("bad", "Unterminated string literal"))
+                return tokens
+            value = text[pos + 1:end]
+            tokens.append(Tok("str", value, value))
+            pos = end + 1
             continue
         if ch == "'":
-            raise query_parse("Character literal must contain exactly one character")
+            tokens.append(Tok("bad", "Character literal must contain exactly one character"))
+            return tokens
         match = _TOKEN.match(text, pos)
         if not match:
-            raise query_parse(f"Syntax error '{ch}'")
+            tokens.append(Tok("bad", f"Syntax error '{ch}'"))
+            return tokens
         pos = match.end()
         kind = match.lastgroup or ""
         if kind == "ws":
@@ -120,7 +117,10 @@ class _Parser:
     # token helpers
     @property
     def tok(self) -> Tok:
-        return self.tokens[self.pos]
+        tok = self.tokens[self.pos]
+        if tok.kind == "bad":  # Xero's parser reads lazily: an earlier syntax error is the one reported
+            raise query_parse(tok.text)
+        return tok
 
     def take(self) -> Tok:
         tok = self.tokens[self.pos]

@@ -3,6 +3,7 @@ one clear line and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -168,6 +169,28 @@ def test_autotask_credentials_are_checked_before_saving(served):
     assert right.exit_code == 0 and "checked and saved" in right.output
 
 
+def test_webhook_keys_land_where_the_webhook_receivers_read_them(served):
+    """The internet-facing receivers read only their own secret (template.yaml): `credentials set` must put
+    each webhook key there, and never into the API credentials' secret."""
+    sm = served.stack.client("secretsmanager")
+
+    def read(logical_id: str) -> dict:
+        return json.loads(sm.get_secret_value(SecretId=served.stack.physical[logical_id])["SecretString"])
+
+    xero = cli("credentials", "set", "xero", "--client-id", "SANDBOXCLIENTID0000000000000000",
+               input="sandbox-xero-client-secret\nsandbox-xero-webhook-key\n")
+    assert xero.exit_code == 0, xero.output
+    assert read("XeroWebhookSecret")["webhook_key"] == "sandbox-xero-webhook-key"
+    assert "webhook_key" not in read("XeroSecret")
+    autotask = cli("credentials", "set", "autotask", "--username", "api@harbourit.example",
+                   "--integration-code", "AUTOXERO-SANDBOX", input="sandbox-autotask-secret\nhook-key-from-cli\n")
+    assert autotask.exit_code == 0, autotask.output
+    assert read("AutotaskWebhookSecret")["webhook_secret"] == "hook-key-from-cli"
+    assert "webhook_secret" not in read("AutotaskSecret")
+    cli("credentials", "set", "autotask", "--username", "api@harbourit.example", "--integration-code",
+        "AUTOXERO-SANDBOX", input="sandbox-autotask-secret\nsandbox-autotask-webhook-secret\n")  # as seeded
+
+
 def test_no_sandbox_and_no_stack_are_clear(served, tmp_path, monkeypatch):
     monkeypatch.setattr(target_module, "LOCAL_FILE", tmp_path / "missing.json")
     result = cli("status")
@@ -206,6 +229,21 @@ def test_connect_from_a_laptop_through_the_loopback(served, monkeypatch):
     result = cli("connect", "xero", "--port", str(port))
     assert result.exit_code == 0, result.output
     assert "Connected to Xero organisation 'Harbour IT Ltd'" in result.output
+
+
+def test_connect_refuses_an_approval_of_several_organisations(served):
+    """The local path makes the same checks as the stack's own endpoint: one approval, one organisation."""
+    xero = served.sandbox.xero
+    other = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    xero.add_tenant(other, "Another Customer Ltd")
+    xero.auth.consent_tenants = [xero.tenant_id, other]
+    try:
+        result = cli("connect", "xero")
+    finally:
+        xero.auth.consent_tenants = None
+        xero.remove_tenant(other)
+    assert result.exit_code == 1 and "2 Xero organisations" in result.output
+    assert "Nothing was changed" in result.output
 
 
 def test_sandbox_serve_is_found_by_other_commands(tmp_path):
@@ -293,3 +331,26 @@ def test_validate_with_the_sandbox_stopped_says_so(served, tmp_path, monkeypatch
     result = cli("settings", "validate", str(good))
     assert result.exit_code == 1 and "sandbox is not running" in result.output
     assert cli("settings", "validate", str(good), "--offline").exit_code == 0
+
+
+def test_doctor_against_the_sandbox_names_what_to_fix(served):
+    served.connect_xero_directly()
+    rt = served.runtime()
+    result = cli("doctor")
+    lines = result.output.splitlines()
+    assert any(line.startswith("✓ Autotask zone and credentials") for line in lines), result.output
+    assert any(line.startswith("✓ Autotask API user can update Invoices") for line in lines)
+    assert any(line.startswith("✓ billing-contact field") for line in lines)
+    assert any(line.startswith("✓ Xero scopes") for line in lines)
+    assert any(line.startswith("✓ Autotask hourly request budget") for line in lines)
+    paused = rt.state.control.paused()
+    assert any(line.startswith("✗ stack: paused" if paused else "✓ stack: active") for line in lines)
+
+    good = rt.secrets.read(rt.config.autotask_secret_id)
+    rt.secrets.update(rt.config.autotask_secret_id, {**good, "secret": "wrong-secret"})
+    try:
+        broken = cli("doctor")
+    finally:
+        rt.secrets.update(rt.config.autotask_secret_id, good)
+    assert broken.exit_code == 1 and "✗ Autotask zone and credentials" in broken.output
+    assert "fix: check the API user name, secret" in broken.output and "wrong-secret" not in broken.output

@@ -5,10 +5,13 @@ from __future__ import annotations
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
+from autoxero_cli.aws_calls import acting_as, flow_function
+from autoxero_cli.localenv import LOCAL_STACK_NAME
 
 
 def run(runtime, flow, body, dry_run=False):
-    return execute_run(runtime, build_run(runtime, flow, None, dry_run), body)
+    with acting_as(LOCAL_STACK_NAME, flow_function(flow)):  # its calls are that flow's function's
+        return execute_run(runtime, build_run(runtime, flow, None, dry_run), body)
 
 
 def test_contacts_then_invoices(runtime, sandbox):

@@ -11,13 +11,16 @@ from autoxero.state import StateError
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
+from autoxero_cli.aws_calls import acting_as, flow_function
 from autoxero_cli.invoke import invoke
 from autoxero_cli.local import with_start_date
+from autoxero_cli.localenv import LOCAL_STACK_NAME
 from sandbox.fixtures.builder import EXEMPT, MANAGED, NO_EXTERNAL, STANDARD, SUPPORT, Tenant
 
 
 def run(runtime, flow, body):
-    return execute_run(runtime, build_run(runtime, flow, None, False), body)
+    with acting_as(LOCAL_STACK_NAME, flow_function(flow)):  # its calls are that flow's function's
+        return execute_run(runtime, build_run(runtime, flow, None, False), body)
 
 
 def settle(local, tenant: Tenant, settings: dict | None = None):
@@ -128,8 +131,9 @@ def invoice_in_xero(local, number: str) -> dict:
 def test_mappings_end_to_end_through_the_handler(local):
     tenant = (Tenant().company(20, "Hotel Ltd", territoryID=2, invoiceTemplateID=102)
               .contact(201, 20, "Hana", "Ito", billingContact=True)
+              .charge("TicketCharges", 62001, 29684001, ticketID=300)
               .invoice(2000, 20, "INV-2000", [(3, "55.1234567", STANDARD, MANAGED),
-                                              (1.5, 120, STANDARD, SUPPORT, {"productID": 29684001}),
+                                              (1.5, 120, STANDARD, SUPPORT, {"ticketChargeID": 62001}),
                                               (2, 10, EXEMPT, NO_EXTERNAL)],
                        orderNumber="PO-778", invoiceEditorTemplateID=102))
     settings = {"invoices": {"status": "AUTHORISED", "tax": {"mode": "mapped", "by_region_and_category": {
@@ -255,6 +259,32 @@ def test_crash_between_xeros_answer_and_the_state_write_leaves_one_invoice(local
     assert summary.get("recovered") == 1 and summary.get("created", 0) == 0
     assert len([i for i in xero(local, "Invoices") if i.get("InvoiceNumber") == "X-1"]) == 1
     assert rt.state.ids.get("invoice", 5000).status == "synced"
+
+
+@pytest.mark.parametrize("order_number", ['PO "77"', "PO\\77"])
+def test_an_interrupted_run_recovers_by_a_reference_with_quotes_or_backslashes(local, monkeypatch, order_number):
+    """With Xero numbering the look-up goes by Reference through `where`, which has no escapes (Xero-Java#347)."""
+    from autoxero.state.idmap import IdMap
+
+    tenant = Tenant().company(51, "Quebec Ltd").invoice(5100, 51, "X-51", [(1, 10, STANDARD, SUPPORT)],
+                                                        orderNumber=order_number)
+    rt = settle(local, tenant, {"invoices": {"numbering": "xero"}})
+    run(rt, "contacts", run_contacts)
+    original = IdMap.record_many
+
+    def crash(self, kind, *args, **kwargs):
+        if kind == "invoice":
+            raise StateError("injected crash after Xero answered")
+        return original(self, kind, *args, **kwargs)
+
+    monkeypatch.setattr(IdMap, "record_many", crash)
+    with pytest.raises(StateError):
+        run(rt, "invoices", run_invoices)
+    monkeypatch.setattr(IdMap, "record_many", original)
+    summary = run(rt, "invoices", run_invoices)
+    assert summary.get("recovered") == 1 and summary.get("created", 0) == 0, summary
+    [doc] = [i for i in xero(local, "Invoices") if (i.get("Reference") or "").startswith("X-51")]
+    assert '"' not in doc["Reference"] and "77" in doc["Reference"]
 
 
 def test_a_rerun_with_nothing_new_writes_nothing(local):

@@ -248,12 +248,12 @@ def test_logs_never_carry_the_secret(at, make_client, log_lines):
 def test_paging_over_500_records_takes_two_calls(at, make_client):
     client = make_client()
     items = list(client.query("BillingItems", Query.all()))
-    assert len(items) == len(AT["BillingItems"]) == 820
-    assert len({item["id"] for item in items}) == 820
+    assert 500 < len(items) == len(AT["BillingItems"]) <= 1000
+    assert len({item["id"] for item in items}) == len(items)
     assert calls(client, "POST", "BillingItems") == 2
     assert sim_calls(at) == {f"GET {API}/zoneInformation": 1, f"POST {API}/BillingItems/query": 1,
                              f"POST {API}/BillingItems/query/next": 1}
-    # money never passed through float: the Decimal sum is exact to the cent
+    # money never passed through float: the Decimal sum of 4-place amounts is exact
     expected = sum((Decimal(str(x["totalAmount"])) for x in AT["BillingItems"]), Decimal(0))
     assert sum((Decimal(item["totalAmount"]) for item in items), Decimal(0)) == expected
     assert any(isinstance(item["taxDollars"], Decimal) for item in items)
@@ -274,8 +274,9 @@ def test_id_paging_continues_until_a_short_page(at, make_client):
     fault(at, {"kind": "status", "status": 405, "probability": 1.0, "path": f"{API}/BillingItems/query/next"})
     client = make_client()
     items = list(client.query("BillingItems", Query.all(max_records=100)))
-    assert len({item["id"] for item in items}) == 820
-    # 1 page of 100, 1 refused next, then id pages of 500: 500 + 220 (short) -> done
+    total = len(AT["BillingItems"])
+    assert 600 < total < 1100 and len({item["id"] for item in items}) == total
+    # 1 page of 100, 1 refused next, then id pages of 500: 500 + the rest (short) -> done
     assert calls(client, "POST", "BillingItems") == 4
 
 
@@ -321,7 +322,7 @@ def test_include_fields_limit_the_columns_and_keep_id(make_client):
 
 def test_count(make_client):
     client = make_client()
-    assert client.count("BillingItems", Query.all()) == 820
+    assert client.count("BillingItems", Query.all()) == len(AT["BillingItems"])
     voided = sum(1 for inv in AT["Invoices"] if inv.get("isVoided"))
     assert client.count("Invoices", Query([q.eq("isVoided", True)])) == voided
     assert calls(client, "POST", "Invoices") == 1

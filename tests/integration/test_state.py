@@ -15,7 +15,7 @@ def test_table_is_built_from_the_template(stack):
     description = stack.client("dynamodb").describe_table(TableName=stack.physical["StateTable"])["Table"]
     assert description["KeySchema"] == table_definition()["KeySchema"]
     assert [i["IndexName"] for i in description["GlobalSecondaryIndexes"]] == ["gsi1"]
-    assert stack.physical["StateTable"] == "acme-test-state"
+    assert stack.physical["StateTable"] == "acme-test-StateTable"
 
 
 class TestCursors:
@@ -190,4 +190,4 @@ class TestRuns:
 
 def test_state_table_connect_uses_given_name(stack):
     table = StateTable.connect(stack.physical["StateTable"], region_name="us-east-1")
-    assert table.name == "acme-test-state"
+    assert table.name == "acme-test-StateTable"

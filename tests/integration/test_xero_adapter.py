@@ -132,6 +132,31 @@ class TestTokens:
         text, _ = log_lines()
         assert token["access_token"] not in text and "not-a-real-refresh-token-123" not in text
 
+    def test_refresh_asks_for_no_scope_so_the_grant_is_kept(self, fresh, stack, store, state):
+        # The stored scope is the string the code exchange answered; it must never go out letter by letter.
+        token = seed(stack, store, fresh, expires_in=10)
+        assert isinstance(token["scope"], str)
+        tokens = manager(stack, store, state, fresh)
+        assert client(tokens, fresh).organisation().Name == "Harbour IT Ltd"
+        refreshed = store.read(stack.physical["XeroSecret"], fresh=True)["token_set"]
+        assert tokens.refreshes == 1 and refreshed["scope"] == token["scope"]
+
+    def test_invalid_scope_asks_for_a_reconnect_instead_of_a_retry(self, fresh, stack, store, state):
+        seed(stack, store, fresh, expires_in=10)
+        faults(fresh, {"kind": "status", "status": 400, "method": "POST", "path": "/connect/token",
+                       "body": {"error": "invalid_scope"}})
+        with pytest.raises(XeroReconnectRequired, match="invalid_scope"):
+            manager(stack, store, state, fresh).token_set()
+
+    def test_a_token_endpoint_that_hangs_gives_up_before_the_refresh_lease_lapses(self, fresh, stack, store, state):
+        seed(stack, store, fresh, expires_in=10)
+        faults(fresh, {"kind": "timeout", "latency": 5.0, "method": "POST", "path": "/connect/token"})
+        tokens = manager(stack, store, state, fresh, lease_seconds=1.2)
+        with pytest.raises(XeroError, match="did not answer") as err:
+            tokens.token_set()
+        assert not isinstance(err.value, XeroReconnectRequired)  # a hang is retried by the next run
+        assert tokens.refreshes == 0
+
     def test_custom_connection_uses_client_credentials(self, fresh, stack, store, state):
         store.write(stack.physical["XeroSecret"], {**CREDS})
         tokens = manager(stack, store, state, fresh, kind="custom_connection")
@@ -228,11 +253,13 @@ class TestWrites:
         assert len(api.invoices_by_number(["IDEM-1"])) == 1
 
     def test_where_quoting_survives_hostile_names(self, api):
-        name = 'Ngā "Tāngata" O\'Brien \\ Trust'
+        name = "Ngā 'Tāngata' O'Brien \\ Trust (a\\b) OR Name!=x"
         [created] = api.create_contacts([{"Name": name}])
         assert created.ok, created.errors
         found = list(api.contacts(where=f"Name=={quote_where(name)}"))
         assert [c.Name for c in found] == [name]
+        with pytest.raises(ValueError, match="double quote"):  # Xero's filter has no way to write one
+            quote_where('Ngā "Tāngata"')
 
 
 def test_unknown_enum_values_and_ms_dates_do_not_crash_a_read():
@@ -240,6 +267,9 @@ def test_unknown_enum_values_and_ms_dates_do_not_crash_a_read():
                                      "Date": "/Date(1795651200000+0000)/", "Total": 10.5,
                                      "LineAmountTypes": "BrandNewType", "NewField": {"a": 1}})
     assert record.Status == "SOMETHING_NEW" and str(record.Date) == "2026-11-26"
+
+
+OTHER = "0f0e0d0c-0b0a-4909-8807-060504030201"
 
 
 class TestConnect:
@@ -252,7 +282,9 @@ class TestConnect:
                               redirect_uri="https://example.test/live/xero/callback",
                               scopes=["offline_access", "accounting.invoices"], clock=clock)
 
-    def approve(self, location: str) -> dict[str, str]:
+    def approve(self, location: str, tenants: str | None = None) -> dict[str, str]:
+        if tenants:
+            location += f"&tenants={tenants}"  # the organisations the person ticks on Xero's consent screen
         answer = httpx.get(location, follow_redirects=False, timeout=10)
         assert answer.status_code in (302, 303), answer.text
         query = parse_qs(urlparse(answer.headers["location"]).query)
@@ -270,6 +302,48 @@ class TestConnect:
         assert secret["webhook_key"] == "k"  # other fields kept
         # the setup token is single-use
         assert service.start(token).status == 403
+
+    def test_binds_the_organisation_approved_now_not_an_earlier_connection(self, service, store, stack, fresh):
+        fresh.sim.add_tenant(OTHER, "Another Customer Ltd")
+        try:
+            fresh.token(tenants=[OTHER])  # the same Xero user connected another customer's organisation before
+            started = service.start(service.issue_setup_token())
+            done = service.finish(**self.approve(started.location))
+            assert done.status == 200 and "Harbour IT Ltd" in done.reason, done.reason
+            assert store.read(stack.physical["XeroSecret"], fresh=True)["tenant_id"] == fresh.tenant_id
+        finally:
+            fresh.sim.remove_tenant(OTHER)
+
+    def test_several_organisations_in_one_approval_are_refused(self, service, store, stack, fresh):
+        fresh.sim.add_tenant(OTHER, "Another Customer Ltd")
+        try:
+            started = service.start(service.issue_setup_token())
+            done = service.finish(**self.approve(started.location, tenants=f"{fresh.tenant_id},{OTHER}"))
+            assert done.status == 400 and "2 Xero organisations" in done.reason
+            assert "Another Customer Ltd" in done.reason and "Nothing was changed" in done.reason
+            assert "token_set" not in store.read(stack.physical["XeroSecret"], fresh=True)
+        finally:
+            fresh.sim.remove_tenant(OTHER)
+
+    def test_the_setup_token_starts_one_approval_only(self, service):
+        token = service.issue_setup_token()
+        assert service.start(token).status == 302
+        assert service.start(token).status == 403
+
+    def test_an_older_approval_finishing_late_does_not_repoint_the_stack(self, service, store, stack, fresh, clock):
+        fresh.sim.add_tenant(OTHER, "Another Customer Ltd")
+        try:
+            older = self.approve(service.start(service.issue_setup_token()).location, tenants=OTHER)
+            clock.advance(5)
+            newer = self.approve(service.start(service.issue_setup_token()).location)
+            assert service.finish(**newer).status == 200
+            bound = store.read(stack.physical["XeroSecret"], fresh=True)
+            late = service.finish(**older)
+            assert late.status == 409 and "Nothing was changed" in late.reason
+            after = store.read(stack.physical["XeroSecret"], fresh=True)
+            assert after["tenant_id"] == fresh.tenant_id and after["token_set"] == bound["token_set"]
+        finally:
+            fresh.sim.remove_tenant(OTHER)
 
     def test_refuses_without_setup_token(self, service, store, stack):
         assert service.start(None).status == 403

@@ -1,4 +1,4 @@
-"""Zone discovery and authentication as Autotask does them (reference §1, §2, §7)."""
+"""Zone discovery and authentication as Autotask does them (docs/autotask.md §1, §2, §7)."""
 
 from __future__ import annotations
 

@@ -150,7 +150,7 @@ def test_billing_items_are_mixed(at_data: dict):
     items = at_data["BillingItems"]
     types = Counter(i["billingItemType"] for i in items)
     assert {1, 2, 8} <= set(types)                              # labour, expenses, recurring services
-    assert any("productID" in i for i in items)
+    assert not any("productID" in i for i in items)  # real BillingItems have none (BillingItemModel)
     labour_hours = {d(i["quantity"]) for i in items if i["billingItemType"] == 1}
     assert any(h != h.to_integral_value() for h in labour_hours)
     seven_decimals = [i for i in items if -d(i["rate"]).as_tuple().exponent == 7 or
@@ -158,20 +158,55 @@ def test_billing_items_are_mixed(at_data: dict):
     assert 3 <= len(seven_decimals) <= len(items) // 10
 
 
-def test_invoices_add_up_to_the_cent(at_data: dict):
+def test_product_lines_bill_charges_and_services_name_their_service(at_data: dict):
+    """The route from a line to its product, as in a live tenant (sandbox/fixtures/autotask_contracts.py)."""
+    products = by_id(at_data["Products"])
+    charges = {(entity, c["id"]): c for entity in ("TicketCharges", "ContractCharges", "ProjectCharges")
+               for c in at_data[entity]}
+    fields = {"ticketChargeID": "TicketCharges", "contractChargeID": "ContractCharges",
+              "projectChargeID": "ProjectCharges"}
+    routed = Counter()
+    for item in at_data["BillingItems"]:
+        for field, entity in fields.items():
+            if field in item:
+                charge = charges[(entity, item[field])]
+                assert charge["productID"] in products
+                routed[entity] += 1
+    assert all(routed[entity] >= 5 for entity in fields.values()), routed
+    services = by_id(at_data["Services"])
+    recurring = [i for i in at_data["BillingItems"] if i["billingItemType"] == 8]
+    assert recurring and all(i["serviceID"] in services for i in recurring)
+
+
+def test_amounts_are_billed_as_autotask_bills_them(at_data: dict):
+    """4-decimal amounts, extendedPrice that is not quantity x rate, block hours at totalAmount 0 (the recorded
+    item in contractika-org/contractika contractika/data/at/billingitems.php)."""
+    items = at_data["BillingItems"]
+    prepaid = [i for i in items if d(i["totalAmount"]) == 0 and d(i["extendedPrice"]) != 0]
+    assert len(prepaid) >= 10 and all("contractID" in i for i in prepaid)
+    assert any("contractBlockID" in i for i in prepaid)
+    assert any(d(i["extendedPrice"]) != d(i["quantity"]) * d(i["rate"]) for i in items)
+    assert any(d(i["extendedPrice"]) != d(i["extendedPrice"]).quantize(CENT) for i in items)
+    assert {12, 13} <= {i["billingItemType"] for i in items}  # a block bought, a retainer topped up
+    assert any(d(i["invoiceTotal"]) != d(i["invoiceTotal"]).quantize(CENT) for i in at_data["Invoices"])
+
+
+def test_invoices_add_up(at_data: dict):
+    """invoiceTotal = Σ totalAmount and totalTaxValue = Σ taxDollars, to Autotask's 4 places."""
     companies = by_id(at_data["Companies"])
     invoices = by_id(at_data["Invoices"])
     totals: dict[int, Decimal] = Counter()
     taxes: dict[int, Decimal] = Counter()
     for item in at_data["BillingItems"]:
         ext, tax, total = d(item["extendedPrice"]), d(item["taxDollars"]), d(item["totalAmount"])
-        assert ext == (d(item["quantity"]) * d(item["rate"])).quantize(CENT, rounding=ROUND_HALF_UP), item["id"]
+        assert ext == ext.quantize(Decimal("0.0001")), item["id"]
+        billed = total - tax
+        assert billed in (ext, Decimal(0)), item["id"]
         company = companies[item["companyID"]]
         taxable = (item["taxCategoryID"] == 1 and not company.get("isTaxExempt")
                    and company.get("taxRegionID") == 1)
-        expected_tax = (ext * Decimal("0.15")).quantize(CENT, rounding=ROUND_HALF_UP) if taxable else Decimal(0)
+        expected_tax = (billed * Decimal("0.15")).quantize(CENT, rounding=ROUND_HALF_UP) if taxable else Decimal(0)
         assert tax == expected_tax, item["id"]
-        assert total == ext + tax
         totals[item["invoiceID"]] += total
         taxes[item["invoiceID"]] += tax
     for invoice_id, invoice in invoices.items():

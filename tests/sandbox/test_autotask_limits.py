@@ -1,4 +1,4 @@
-"""Limits (reference §8): 3 threads per (integration code, endpoint), 10,000 requests per rolling hour."""
+"""Limits (docs/autotask.md §8): 3 threads per (integration code, endpoint), 10,000 requests per rolling hour."""
 
 from __future__ import annotations
 

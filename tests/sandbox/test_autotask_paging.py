@@ -1,4 +1,4 @@
-"""Paging (reference §5): 500 a page, nextPageUrl followed by re-POSTing the body, MaxRecords, IncludeFields."""
+"""Paging (docs/autotask.md §5): 500 a page, nextPageUrl followed by re-POSTing the body, MaxRecords, IncludeFields."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Query filters (reference §4): every operator, nesting, UDFs, limits and the errors Autotask gives."""
+"""Query filters (docs/autotask.md §4): every operator, nesting, UDFs, limits and the errors Autotask gives."""
 
 from __future__ import annotations
 
@@ -217,7 +217,7 @@ def test_decimal_and_negative_comparisons(client: httpx.Client):
 
 
 def test_recommended_new_invoice_poll(client: httpx.Client):
-    """reference §10: webServiceDate notExist AND isVoided eq false."""
+    """docs/autotask.md §10: webServiceDate notExist AND isVoided eq false."""
     assert ids(client, "Invoices", f("notExist", "webServiceDate"), f("eq", "isVoided", False)) == [3001]
 
 

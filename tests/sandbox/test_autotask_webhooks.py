@@ -1,4 +1,4 @@
-"""Webhooks (reference §11): registration, field subscriptions, signed delivery, retries, deactivation."""
+"""Webhooks (docs/autotask.md §11): registration, field subscriptions, signed delivery, retries, deactivation."""
 
 from __future__ import annotations
 
@@ -266,7 +266,7 @@ def test_udf_subscription(at: RunningAutotask, client: httpx.Client, receiver: R
 
 
 def test_escaped_signing_mode(at: RunningAutotask, client: httpx.Client, receiver: Receiver):
-    """Autotask signs a body whose special and non-ASCII characters are \\u-escaped (reference §11)."""
+    """Autotask signs a body whose special and non-ASCII characters are \\u-escaped (docs/autotask.md §11)."""
     register(client, receiver)
     at.sim.configure_webhooks(signing="escaped")
     at.sim.touch("Companies", 1004, {"companyName": 'Ngā Tāngata "Whānau" & Co'})

@@ -1,4 +1,4 @@
-"""Writes (reference §3, §9, §10): PATCH vs PUT, read-only fields, child entities via the parent URL only,
+"""Writes (docs/autotask.md §3, §9, §10): PATCH vs PUT, read-only fields, child entities via the parent URL only,
 entity rules, and entityInformation as the source of those rules."""
 
 from __future__ import annotations

@@ -115,9 +115,13 @@ def test_where_filters(api: httpx.Client, where: str, expected: list[str]) -> No
     assert sorted(_names(api.get(CONTACTS, params={"where": where}))) == sorted(expected)
 
 
-def test_where_string_escapes_quotes(api: httpx.Client) -> None:
-    api.put(CONTACTS, json={"Contacts": [{"Name": 'The "Best" Cafe'}]})
-    assert _names(api.get(CONTACTS, params={"where": r'Name=="The \"Best\" Cafe"'})) == ['The "Best" Cafe']
+def test_where_strings_have_no_escapes(api: httpx.Client) -> None:
+    """XeroAPI/Xero-Java#347: a backslash-escaped quote is a 400 "Syntax error"; a backslash is just a character."""
+    api.put(CONTACTS, json={"Contacts": [{"Name": 'The "Best" Cafe'}, {"Name": "Back\\slash Ltd"}]})
+    refused = api.get(CONTACTS, params={"where": r'Name=="The \"Best\" Cafe"'})
+    assert refused.status_code == 400
+    assert refused.json() == {"ErrorNumber": 16, "Type": "QueryParseException", "Message": "Syntax error"}
+    assert _names(api.get(CONTACTS, params={"where": 'Name=="Back\\slash Ltd"'})) == ["Back\\slash Ltd"]
 
 
 @pytest.mark.parametrize(("where", "message"), [

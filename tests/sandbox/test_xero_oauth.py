@@ -1,9 +1,11 @@
-"""Identity service: authorise, code exchange, refresh rotation with its 30-minute grace window, client
-credentials, access-token expiry, connections."""
+"""Identity service: authorise, code exchange, refresh rotation with its 30-minute grace window and scope
+check, client credentials, access-token expiry, JWT access tokens, connections."""
 
 from __future__ import annotations
 
 import base64
+import json
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -203,3 +205,50 @@ def test_token_endpoints_are_not_rate_limited(xero: XeroSandbox) -> None:
         token = _refresh(xero, token["refresh_token"]).json()
         assert "access_token" in token
     assert xero.sim.token_refreshes == 3
+
+
+def _claims(access_token: str) -> dict[str, Any]:
+    payload = access_token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def test_access_tokens_are_jwts_naming_the_approval_and_earlier_connections_stay_listed(xero: XeroSandbox) -> None:
+    other = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    xero.sim.add_tenant(other, "Another Customer Ltd")
+    try:
+        earlier = _code_grant(xero, _authorize(xero, tenants=other)["code"][0]).json()
+        now = _code_grant(xero, _authorize(xero)["code"][0]).json()
+        claims = _claims(now["access_token"])
+        assert claims["iss"] == "https://identity.xero.com" and claims["client_id"] == CREDS["client_id"]
+        assert claims["scope"] == SCOPE.split() and claims["xero_userid"]
+        headers = {"Authorization": f"Bearer {now['access_token']}"}
+        listed = httpx.get(f"{xero.url}/connections", headers=headers).json()
+        assert {c["tenantId"] for c in listed} == {xero.tenant_id, other}  # the user's earlier approval too
+        events = {c["tenantId"]: c["authEventId"] for c in listed}
+        assert claims["authentication_event_id"] == events[xero.tenant_id] != events[other]
+        assert _claims(earlier["access_token"])["authentication_event_id"] == events[other]
+        mine = httpx.get(f"{xero.url}/connections", headers=headers,
+                         params={"authEventId": claims["authentication_event_id"]}).json()
+        assert [c["tenantId"] for c in mine] == [xero.tenant_id]
+        # a refreshed access token still names the approval it descends from
+        refreshed = _refresh(xero, now["refresh_token"]).json()
+        assert _claims(refreshed["access_token"])["authentication_event_id"] == events[xero.tenant_id]
+    finally:
+        xero.sim.remove_tenant(other)
+
+
+def test_refresh_scope_may_narrow_but_never_widen_the_grant(xero: XeroSandbox) -> None:
+    token = _code_grant(xero, _authorize(xero)["code"][0]).json()
+    form = {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
+    wider = httpx.post(f"{xero.url}/connect/token", headers=_basic(),
+                       data=form | {"scope": SCOPE + " payroll.employees"})
+    assert (wider.status_code, wider.json()) == (400, {"error": "invalid_scope"})
+    spelled = httpx.post(f"{xero.url}/connect/token", headers=_basic(), data=form | {"scope": " ".join(SCOPE)})
+    assert (spelled.status_code, spelled.json()) == (400, {"error": "invalid_scope"})
+    assert xero.sim.token_refreshes == 0  # a refused refresh rotates nothing
+    narrower = httpx.post(f"{xero.url}/connect/token", headers=_basic(),
+                          data=form | {"scope": "offline_access accounting.contacts"})
+    assert narrower.status_code == 200 and narrower.json()["scope"] == "offline_access accounting.contacts"
+    # the new refresh token keeps the original grant (RFC 6749 §6): a refresh without scope gets all of it back
+    again = _refresh(xero, narrower.json()["refresh_token"]).json()
+    assert again["scope"] == SCOPE

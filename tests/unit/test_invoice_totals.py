@@ -95,3 +95,66 @@ def test_consistent_autotask_invoices_never_need_more_than_the_tolerance(lines):
     invoice, items = autotask_invoice(lines, Decimal(0))
     plan = map_invoice(invoice, items, COMPANY, "contact-1", ref=REF, xero=XERO, settings=InvoiceSettings())
     assert abs(plan.rounding) <= Decimal("0.05")
+
+
+# ----------------------------------------------------------------------------- amounts as Autotask bills them
+# 4-place quantities, rates up to 7 places, extendedPrice that is not quantity x rate (a block-hour factor),
+# and prepaid block-hour / retainer time billed at 0 (totalAmount 0, as the recorded item in
+# contractika-org/contractika contractika/data/at/billingitems.php); invoiceTotal to 4 places or the cent.
+
+FOUR = Decimal("0.0001")
+billed_line = st.tuples(
+    st.decimals(min_value=Decimal("-20"), max_value=Decimal("200"), places=4).filter(lambda q: q != 0),
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=7),
+    st.sampled_from([1, 2]),
+    st.sampled_from([Decimal(1), Decimal("1.2178")]),   # extendedPrice = quantity x rate x factor
+    st.booleans(),                                       # prepaid: posted, billed 0
+)
+
+
+def billed_invoice(lines: list[tuple[Decimal, Decimal, int, Decimal, bool]], rounded_total: bool
+                   ) -> tuple[at.Invoice, list]:
+    items, total = [], Decimal(0)
+    for index, (qty, rate, category, factor, prepaid) in enumerate(lines):
+        extended = (qty * rate * factor).quantize(FOUR, rounding=ROUND_HALF_UP)
+        billed = Decimal(0) if prepaid else extended
+        tax = cents(billed * Decimal("0.15")) if category == 1 else Decimal(0)
+        items.append(at.BillingItem(id=index + 1, invoiceID=1, quantity=qty, rate=rate, extendedPrice=extended,
+                                    taxDollars=tax, totalAmount=billed + tax, taxCategoryID=category,
+                                    contractBlockID=75 if prepaid else None, itemName=f"Line {index}"))
+        total += billed + tax
+    invoice = at.Invoice(id=1, companyID=1, invoiceNumber="INV-1", invoiceTotal=cents(total) if rounded_total
+                         else total, invoiceDateTime=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    return invoice, items
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(billed_line, min_size=1, max_size=12), st.booleans())
+def test_billed_amounts_reach_xero_to_the_cent_or_the_invoice_is_refused(lines, rounded_total):
+    from autoxero.mapping.invoices import readiness
+
+    invoice, items = billed_invoice(lines, rounded_total)
+    assert readiness(invoice, items, invoice.invoiceDateTime, 15) == "ready"  # never held as incomplete
+    plan, problem = plan_or_problem(invoice, items)
+    sign = -1 if invoice.invoiceTotal < 0 else 1
+    if problem is not None:
+        assert problem.code == "total_mismatch"
+        assert abs(Decimal(problem.context["autotask_total"]) - Decimal(problem.context["xero_total"])) \
+            > InvoiceSettings().rounding_tolerance
+        return
+    assert plan is not None
+    assert xero_total(plan.payload) == cents(invoice.invoiceTotal * sign)
+    assert all(Decimal(str(li["Quantity"])) > 0 for li in plan.payload["LineItems"])
+    for item, line in zip(sorted(items, key=lambda i: i.id), plan.payload["LineItems"], strict=False):
+        amount = cents(Decimal(str(line["Quantity"])) * Decimal(str(line["UnitAmount"])))
+        assert amount == cents(item.totalAmount - item.taxDollars) * sign  # each line bills what Autotask billed
+
+
+@given(st.lists(billed_line, min_size=1, max_size=3), st.booleans())
+def test_rounding_is_bounded_by_the_sub_cent_lines(lines, rounded_total):
+    """Per billed line with a sub-cent amount: at most half a cent on the amount and a cent on its tax;
+    half a cent more when Autotask's total is already rounded. Whole-cent lines need none."""
+    invoice, items = billed_invoice(lines, rounded_total)
+    plan = map_invoice(invoice, items, COMPANY, "contact-1", ref=REF, xero=XERO, settings=InvoiceSettings())
+    sub_cent = sum(1 for i in items if i.totalAmount - i.taxDollars != cents(i.totalAmount - i.taxDollars))
+    assert abs(plan.rounding) <= Decimal("0.015") * sub_cent + Decimal("0.005") * rounded_total

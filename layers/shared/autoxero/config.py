@@ -34,6 +34,17 @@ class RuntimeConfig:
     xero_login_url: str
     xero_token_url: str
     autotask_zone_lookup_url: str
+    # What each internet-facing webhook receiver reads instead of the API credentials (template.yaml).
+    xero_webhook_secret_id: str | None = None
+    stack: str = "local"  # the CloudFormation stack (a metric dimension: stacks share a region's namespace)
+    autotask_webhook_secret_id: str | None = None
+
+    def webhook_secret_id(self, system: str) -> str:
+        """The secret holding `system`'s webhook signing key (and, for Xero, the connected tenant id)."""
+        found = self.xero_webhook_secret_id if system == "xero" else self.autotask_webhook_secret_id
+        if not found:
+            raise ConfigurationError(f"environment variable AUTOXERO_{system.upper()}_WEBHOOK_SECRET is not set")
+        return found
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> RuntimeConfig:
@@ -58,4 +69,7 @@ class RuntimeConfig:
             xero_login_url=e.get("AUTOXERO_XERO_LOGIN_URL", XERO_LOGIN_URL),
             xero_token_url=e.get("AUTOXERO_XERO_TOKEN_URL", XERO_TOKEN_URL),
             autotask_zone_lookup_url=e.get("AUTOXERO_AUTOTASK_ZONE_URL", AUTOTASK_ZONE_LOOKUP_URL).rstrip("/"),
+            xero_webhook_secret_id=e.get("AUTOXERO_XERO_WEBHOOK_SECRET") or None,
+            stack=e.get("AUTOXERO_STACK") or "local",
+            autotask_webhook_secret_id=e.get("AUTOXERO_AUTOTASK_WEBHOOK_SECRET") or None,
         )

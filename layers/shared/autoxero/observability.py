@@ -1,6 +1,6 @@
 """One Logger and one Metrics per process, both safe to import from any module.
 
-Tracer is left out on purpose: it costs about 400 ms of cold start (see reference/toolchain.md) for traces
+Tracer is left out on purpose: it costs about 400 ms of cold start (see docs/toolchain.md) for traces
 that the ledger already gives us.
 """
 
@@ -10,8 +10,17 @@ import logging
 import sys
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from autoxero.redaction import RedactingFilter
+from autoxero.redaction import RedactingFilter, redact, redact_every_record
+
+
+class _RedactedJsonFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON line, redacted as a whole: the `exception` and `stack_trace` fields it renders from a
+    traceback are covered too, not only the message and extra keys."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class _CurrentStream:
@@ -30,8 +39,9 @@ class _CurrentStream:
 
 _handler = logging.StreamHandler(_CurrentStream())
 _handler.addFilter(RedactingFilter())
-logger = Logger(service="autoxero", logger_handler=_handler)
+logger = Logger(service="autoxero", logger_handler=_handler, logger_formatter=_RedactedJsonFormatter())
 logger.addFilter(RedactingFilter())
+redact_every_record()
 
 metrics = Metrics(namespace="Autoxero", service="autoxero")
 

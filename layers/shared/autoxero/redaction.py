@@ -7,8 +7,10 @@ the net under that rule, not the rule.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -74,3 +76,53 @@ class RedactingFilter(logging.Filter):
 
 
 _STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+class RedactedFormatter(logging.Formatter):
+    """Redacts what another formatter wrote: the whole line, tracebacks included."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record))
+
+
+def _redacting_record_factory(previous: Any) -> Any:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record: logging.LogRecord = previous(*args, **kwargs)
+        _FILTER.filter(record)
+        if record.exc_info and not record.exc_text:  # handlers print exc_text as the record's traceback
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+        return record
+
+    factory.autoxero_redacts = True  # type: ignore[attr-defined]
+    return factory
+
+
+_FILTER = RedactingFilter()
+
+
+def redact_every_record() -> None:
+    """Every record any logger in the process creates (botocore, urllib3, httpx and the rest propagate to
+    the root logger, where the Lambda runtime's handler writes them) is redacted as it is created, and each
+    root handler's output is redacted again after formatting, where its formatter renders a traceback."""
+    previous = logging.getLogRecordFactory()
+    if not getattr(previous, "autoxero_redacts", False):
+        logging.setLogRecordFactory(_redacting_record_factory(previous))
+    for handler in logging.getLogger().handlers:
+        if not isinstance(handler.formatter, RedactedFormatter):
+            handler.setFormatter(RedactedFormatter(handler.formatter or logging.Formatter()))
+
+
+def register_secret_response(response_dict: dict[str, Any], **_: Any) -> None:
+    """A botocore `before-parse` handler for GetSecretValue: registers the secret's values before botocore's
+    DEBUG log prints the response body ('Response body: ...', botocore/parsers.py)."""
+    try:
+        body = json.loads(response_dict.get("body") or b"{}")
+        value = json.loads(body.get("SecretString") or "{}")
+    except (ValueError, TypeError, AttributeError):
+        return
+    if isinstance(value, Mapping):
+        register_secrets_in(value)

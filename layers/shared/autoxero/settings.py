@@ -106,6 +106,8 @@ class InvoiceSettings(Strict):
     account_by_billing_code: dict[str, AccountCode] = Field(default_factory=dict)
     account_by_gl: dict[str, AccountCode] = Field(default_factory=dict)
     item_by_billing_code: dict[str, ItemCode] = Field(default_factory=dict)
+    # A line's Xero item is the SKU of what it sells: the product on the charge it bills, or its recurring
+    # service (bundle); used when Xero has an item with that code (mapping/billing.py).
     item_by_product_sku: bool = True
     create_missing_items: bool = False
     tax: TaxSettings = TaxSettings()

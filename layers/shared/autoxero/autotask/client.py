@@ -1,6 +1,6 @@
 """The Autotask PSA REST client (v1.0): a thin, synchronous httpx adapter.
 
-What it does for the flows (reference/autotask-api.md):
+What it does for the flows (docs/autotask.md):
 - zone discovery once (`GET {lookup}/v1.0/zoneInformation?user=…`, no auth headers), cached for a day in the
   state table; a 401 on a cached zone re-discovers once and retries (pitfall 22);
 - queries POSTed with `MaxRecords` 500, following `pageDetails.nextPageUrl` by re-POSTing the same body, and
@@ -527,6 +527,13 @@ class AutotaskClient:
             raise AutotaskValidationError(f"The Autotask field {entity}.{info.name} is not a picklist.",
                                           entity=entity)
         return info.picklist()
+
+    def entity_information(self, entity: str) -> dict[str, Any]:
+        """What the API user may do with an entity (GET {entity}/entityInformation: canQuery, canUpdate,
+        userAccessForUpdate, ...; Autotask REST API "Finding resource and entity information")."""
+        data = self._call("GET", entity, f"{entity}/entityInformation")
+        info = data.get("info") if isinstance(data, Mapping) else None
+        return dict(info) if isinstance(info, Mapping) else {}
 
     def udf_names(self, entity: str) -> list[str]:
         """The user-defined fields the tenant has on an entity (GET {entity}/entityInformation/userDefinedFields,

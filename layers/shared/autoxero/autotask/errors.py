@@ -1,7 +1,7 @@
 """What can go wrong talking to Autotask, classified by what the caller should do about it.
 
 Autotask answers most failures, including bad credentials and missing permissions, with HTTP 500 and
-`{"errors": ["…"]}` (reference §7, pitfall 3), and thread-limit rejections may arrive with any status
+`{"errors": ["…"]}` (docs/autotask.md §7, pitfall 3), and thread-limit rejections may arrive with any status
 (pitfall 4). So `classify` reads the body text first and the status second.
 
 Every message is written for the finance person who reads the needs-attention list, and passes through

@@ -1,4 +1,4 @@
-"""Autotask's thread limit: at most 3 requests in flight per endpoint (reference §8), for the whole stack.
+"""Autotask's thread limit: at most 3 requests in flight per endpoint (docs/autotask.md §8), for the whole stack.
 
 Autotask counts in-flight requests per (API tracking identifier, endpoint), and every invocation of this
 stack shares one integration code. An in-process semaphore alone is therefore not enough: two Lambdas

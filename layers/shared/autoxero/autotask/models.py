@@ -131,7 +131,13 @@ class BillingItem(Entity):
     billingItemType: int | None = None
     lineItemGroupDescription: str | None = None
     lineItemFullDescription: str | None = None
-    productID: int | None = None
+    # No productID: the product is on the charge the item bills, or the service it recurs (mapping/billing.py).
+    contractChargeID: int | None = None
+    ticketChargeID: int | None = None
+    projectChargeID: int | None = None
+    serviceID: int | None = None
+    serviceBundleID: int | None = None
+    contractBlockID: int | None = None
     contractID: int | None = None
     purchaseOrderNumber: str | None = None
     sortOrderID: Decimal | None = None
@@ -159,6 +165,23 @@ class Product(Entity):
     productBillingCodeID: int | None = None
     unitCost: Decimal | None = None
     unitPrice: Decimal | None = None
+    isActive: bool = True
+
+
+class Charge(Entity):
+    """A ContractCharges, TicketCharges or ProjectCharges record: the cost (product or material) an item bills."""
+
+    name: str | None = None
+    productID: int | None = None
+    billingCodeID: int | None = None
+
+
+class Service(Entity):
+    """A Services or ServiceBundles record: the recurring service an item bills, with its own SKU."""
+
+    name: str = ""
+    sku: str | None = None
+    billingCodeID: int | None = None
     isActive: bool = True
 
 

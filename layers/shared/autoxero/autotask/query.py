@@ -1,4 +1,4 @@
-"""Autotask query bodies (reference §4), built and checked before they are sent.
+"""Autotask query bodies (docs/autotask.md §4), built and checked before they are sent.
 
 A filter is a tree of immutable `Filter` nodes; a `Query` adds `MaxRecords` and `IncludeFields` and renders
 the exact JSON body Autotask expects:

@@ -21,6 +21,12 @@ def four_places(value: Decimal) -> Decimal:
     return value.quantize(UNIT, rounding=ROUND_HALF_UP)
 
 
+def findable(text: str) -> str:
+    """Text autoxero later looks up in Xero with a `where` filter (a Reference, a credit-note number): Xero's
+    filter cannot express a double quote (XeroAPI/Xero-Java#347), so one is written as an apostrophe."""
+    return text.replace('"', "'")
+
+
 def content_hash(payload: Any) -> str:
     """A stable hash of what would be sent, to skip records that have not changed."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]

@@ -4,9 +4,10 @@ Every mapping has a default and fails closed: a code that has no mapping and no 
 is not mapped, a tracking option Xero does not have, a total that would not match — each stops that one
 invoice with a Problem, and never reaches Xero as a guess.
 
-Totals: Xero computes each line as round(Quantity x UnitAmount, 2) and, for Exclusive amounts, tax per line
-at the line's rate. The mapping computes the same, compares with Autotask's invoiceTotal, and either
-adds a rounding line (a difference within settings.rounding_tolerance) or refuses (anything larger).
+Totals: each line bills what Autotask billed (mapping/billing.py: prepaid block-hour time at 0, 4-place
+amounts to the cent). Xero computes each line as round(Quantity x UnitAmount, 2) and, for Exclusive amounts,
+tax per line at the line's rate. The mapping computes the same, compares with Autotask's invoiceTotal to the
+cent, and either adds a rounding line (a difference within settings.rounding_tolerance) or refuses.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from autoxero.autotask import models as at
-from autoxero.mapping.common import cents, content_hash, fail, four_places
+from autoxero.mapping.billing import Charges, billed, catalogue_sku, invoice_total, items_add_up, line_amounts
+from autoxero.mapping.common import cents, content_hash, fail, findable
 from autoxero.mapping.reference import AutotaskReference, XeroReference
 from autoxero.settings import (
     AccountSource,
@@ -89,7 +91,7 @@ def readiness(invoice: at.Invoice, items: list[at.BillingItem], now: dt.datetime
     """
     if not items and invoice.invoiceTotal == 0:
         return "empty"
-    if sum((i.totalAmount for i in items), Decimal(0)) == invoice.invoiceTotal:
+    if items_add_up(invoice, items):
         return "ready"
     created = invoice.createDateTime or invoice.invoiceDateTime
     if created.tzinfo is None:
@@ -98,7 +100,7 @@ def readiness(invoice: at.Invoice, items: list[at.BillingItem], now: dt.datetime
 
 
 def document_number(invoice: at.Invoice, settings: InvoiceSettings) -> str:
-    return f"{settings.number_prefix}{(invoice.invoiceNumber or '').strip() or f'AT{invoice.id}'}"
+    return findable(f"{settings.number_prefix}{(invoice.invoiceNumber or '').strip() or f'AT{invoice.id}'}")
 
 
 # ----------------------------------------------------------------------------- one line's mappings
@@ -114,6 +116,7 @@ class _Context:
     xero: XeroReference
     settings: InvoiceSettings
     label: str
+    charges: Charges = field(default_factory=Charges)
     missing: set[str] = field(default_factory=set)
 
 
@@ -152,9 +155,8 @@ def _item_code(item: at.BillingItem, ctx: _Context) -> str | None:
                    "which Xero does not have.",
                    f"Create item '{mapped}' in Xero, fix invoices.item_by_billing_code, or turn on "
                    "invoices.create_missing_items.", item_code=mapped)
-    product = ctx.ref.products.get(item.productID) if item.productID else None
-    if settings.item_by_product_sku and product and product.sku:
-        sku = product.sku.strip()
+    sku = catalogue_sku(item, ctx.charges, ctx.ref) if settings.item_by_product_sku else None
+    if sku:
         if sku in xero.item_codes:
             return sku
         if settings.create_missing_items and len(sku) <= 30:
@@ -171,7 +173,7 @@ def _tax_type(item: at.BillingItem, ctx: _Context) -> str | None:
     elif tax.mode is TaxMode.XERO_CALCULATES:
         # Xero applies each account's default rate, except where Autotask charged no tax on the line:
         # Xero must not add tax the customer was never charged.
-        if item.taxDollars != 0 or item.extendedPrice == 0:
+        if item.taxDollars != 0 or billed(item) == 0:
             return None
         chosen = tax.exempt_tax_type
     else:
@@ -230,17 +232,12 @@ def _tracking(item: at.BillingItem, code: at.BillingCode | None, ctx: _Context) 
 
 def _line(item: at.BillingItem, sign: int, ctx: _Context) -> Line:
     code = ctx.ref.billing_codes.get(item.billingCodeID) if item.billingCodeID else None
-    amount = item.extendedPrice * sign
-    quantity, rate = item.quantity, item.rate
-    if quantity == 0 or four_places(abs(quantity)) == 0:
-        quantity, rate = Decimal(1), item.extendedPrice
-    # Xero refuses negative quantities on service lines: the sign goes on the unit amount.
-    unit = four_places(abs(rate)) * (1 if amount >= 0 else -1)
+    quantity, unit = line_amounts(item, sign)
     description = " ".join(x for x in (item.itemName, item.description) if x and x.strip()
                            ) if item.itemName != item.description else (item.description or "")
     return Line(
         description=(description or "Item")[:4000],
-        quantity=four_places(abs(quantity)),
+        quantity=quantity,
         unit_amount=unit,
         account_code=_account(item, code, ctx),
         tax_type=_tax_type(item, ctx),
@@ -276,7 +273,7 @@ def expected_total(lines: Iterable[Line], xero: XeroReference) -> Decimal:
 
 def map_invoice(invoice: at.Invoice, items: list[at.BillingItem], company: at.Company, contact_id: str, *,
                 ref: AutotaskReference, xero: XeroReference, settings: InvoiceSettings,
-                deep_link: str | None = None) -> DocumentPlan:
+                deep_link: str | None = None, charges: Charges | None = None) -> DocumentPlan:
     number = document_number(invoice, settings)
     label = f"Invoice {number} ({company.companyName})"
     if not items:
@@ -284,12 +281,12 @@ def map_invoice(invoice: at.Invoice, items: list[at.BillingItem], company: at.Co
                    "Check the invoice in Autotask (Invoice History); void it there if it was created by mistake.")
     kind: Kind = "credit_note" if invoice.invoiceTotal < 0 else "invoice"
     sign = -1 if kind == "credit_note" else 1
-    ctx = _Context(invoice, company, ref, xero, settings, label)
+    ctx = _Context(invoice, company, ref, xero, settings, label, charges or Charges())
     ordered = sorted(items, key=lambda i: (i.sortOrderID if i.sortOrderID is not None else Decimal(0), i.id))
     lines = [_line(i, sign, ctx) for i in ordered]
     if settings.group_by_line_item_group:
         lines = _grouped(lines)
-    autotask_total = invoice.invoiceTotal * sign
+    autotask_total = invoice_total(invoice) * sign
     computed = expected_total(lines, xero)
     difference = autotask_total - computed
     if abs(difference) > settings.rounding_tolerance:
@@ -330,6 +327,7 @@ def _header(ctx: _Context, items: list[at.BillingItem], contact_id: str, kind: K
             (p.strip() for i in items if (p := i.purchaseOrderNumber) and p.strip()), ""),
         ReferenceSource.NONE: "",
     }[settings.reference]
+    reference = findable(reference)
     number_field = "InvoiceNumber" if kind == "invoice" else "CreditNoteNumber"
     if settings.numbering is Numbering.AUTOTASK:
         payload[number_field] = number

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from autoxero.autotask import models as at
+from autoxero.mapping.billing import invoice_total
 from autoxero.state import MapEntry
 
 Issue = Literal["missing_in_xero", "total_differs", "paid_differs", "not_linked"]
@@ -62,7 +63,7 @@ def compare(invoices: list[at.Invoice], entries: dict[str, MapEntry], documents:
         paid = invoice.paidDate is not None
         entry = entries.get(str(invoice.id))
         if entry is None or entry.status not in ("synced", "voided") or not entry.xero_id:
-            row = Row(invoice.id, number, invoice.invoiceTotal, None, paid, None, "missing_in_xero")
+            row = Row(invoice.id, number, invoice_total(invoice), None, paid, None, "missing_in_xero")
             if str(invoice.id) in attention:
                 result.explained.append(row)
             elif invoice.webServiceDate is not None and entry is None:
@@ -72,7 +73,7 @@ def compare(invoices: list[at.Invoice], entries: dict[str, MapEntry], documents:
             continue
         document = documents.get(entry.xero_id)
         if document is None:
-            result.rows.append(Row(invoice.id, number, invoice.invoiceTotal, None, paid, None, "missing_in_xero",
+            result.rows.append(Row(invoice.id, number, invoice_total(invoice), None, paid, None, "missing_in_xero",
                                    "linked, but Xero no longer has the document"))
             continue
         signed = document.total if document.kind == "invoice" else -document.total
@@ -81,11 +82,11 @@ def compare(invoices: list[at.Invoice], entries: dict[str, MapEntry], documents:
         if document.status in ("VOIDED", "DELETED"):
             if not invoice.isVoided:
                 issue, note = "total_differs", f"{document.status.lower()} in Xero but not in Autotask"
-        elif signed != invoice.invoiceTotal:
+        elif signed != invoice_total(invoice):  # Autotask keeps 4 places; Xero totals to the cent
             issue = "total_differs"
         elif document.kind == "invoice" and document.fully_paid != paid:
             issue = "paid_differs"
-        row = Row(invoice.id, number, invoice.invoiceTotal, signed, paid, document.status, issue, note)
+        row = Row(invoice.id, number, invoice_total(invoice), signed, paid, document.status, issue, note)
         if issue and str(invoice.id) in attention:
             result.explained.append(row)
             continue

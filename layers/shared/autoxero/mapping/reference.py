@@ -88,6 +88,8 @@ class XeroReference:
 class AutotaskReference:
     billing_codes: dict[int, at.BillingCode] = field(default_factory=dict)
     products: dict[int, at.Product] = field(default_factory=dict)
+    services: dict[int, at.Service] = field(default_factory=dict)
+    service_bundles: dict[int, at.Service] = field(default_factory=dict)
     tax_categories: dict[int, at.TaxCategory] = field(default_factory=dict)
     tax_regions: dict[int, at.TaxRegion] = field(default_factory=dict)
     templates: dict[int, at.InvoiceTemplate] = field(default_factory=dict)

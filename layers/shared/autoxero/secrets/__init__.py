@@ -15,7 +15,7 @@ import boto3
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 
-from autoxero.redaction import register_secrets_in
+from autoxero.redaction import register_secret_response, register_secrets_in
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -29,7 +29,11 @@ class SecretNotFound(RuntimeError):
 
 class SecretStore:
     def __init__(self, client: SecretsManagerClient | None = None, max_age: int = DEFAULT_MAX_AGE) -> None:
-        self._provider = SecretsProvider(boto3_client=client or boto3.client("secretsmanager"))
+        client = client or boto3.client("secretsmanager")
+        # botocore logs response bodies at DEBUG before this store sees them: register the values first.
+        client.meta.events.register("before-parse.secrets-manager.GetSecretValue", register_secret_response,
+                                    unique_id="autoxero-register-secret-response")
+        self._provider = SecretsProvider(boto3_client=client)
         self._max_age = max_age
 
     def read(self, secret_id: str, *, fresh: bool = False) -> dict[str, Any]:

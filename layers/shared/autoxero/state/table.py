@@ -1,6 +1,6 @@
 """The one DynamoDB table (single-table design) and the key of every item kind that lives in it.
 
-Keys are built here and nowhere else, so the state model in DESIGN.md can be read off this file.
+Keys are built here and nowhere else, so the state model in docs/design.md can be read off this file.
 """
 
 from __future__ import annotations

@@ -43,7 +43,14 @@ def watch_connection(rt: Runtime, flow: str) -> float | None:
 
     secret = rt.secrets.read(rt.config.xero_secret_id)
     last = secret.get("refreshed_at") or secret.get("connected_at")
-    if not last or rt.settings.xero.kind == "custom_connection":
+    # One series per stack (the alarm's dimensions): every stack in a region shares the namespace.
+    metrics.dimension_set["flow"] = flow
+    metrics.dimension_set["stack"] = rt.config.stack
+    if rt.settings.xero.kind == "custom_connection":
+        # No refresh token to lose; reporting 0 keeps "no data" meaning "this stack stopped running".
+        metrics.add_metric(name="XeroConnectionIdleDays", unit=MetricUnit.Count, value=0)
+        return None
+    if not last:
         return None
     idle = max(0.0, (time.time() - float(last)) / 86400)
     metrics.add_metric(name="XeroConnectionIdleDays", unit=MetricUnit.Count, value=round(idle, 2))
@@ -55,20 +62,26 @@ def watch_connection(rt: Runtime, flow: str) -> float | None:
     return idle
 
 
+IDEMPOTENCY_EXPIRY_ATTRIBUTE = "ttl"  # the table's TimeToLiveSpecification (Powertools' default is "expiration")
+
+
+def idempotency_store(table_name: str) -> Any:
+    """Powertools Idempotency records in the state table, expiring through the table's own TTL attribute."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(table_name=table_name, key_attr="pk", sort_key_attr="sk",
+                                    static_pk_value="IDEMPOTENCY", expiry_attr=IDEMPOTENCY_EXPIRY_ATTRIBUTE)
+
+
 def consume_batch(rt: Runtime, flow: str, event: dict[str, Any], context: LambdaContext, *,
                   key_of: Callable[[FlowRun, dict[str, Any]], int | None],
                   sync: Callable[[FlowRun, list[int]], Any]) -> dict[str, Any]:
     """Each SQS message (a webhook event) once: Powertools Idempotency on the event's guid, and
     partial-batch failure reporting so one bad message is retried alone."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
     run = build_run(rt, flow, context, dry_run=False)
-    persistence = DynamoDBPersistenceLayer(table_name=rt.config.table_name, key_attr="pk", sort_key_attr="sk",
-                                           static_pk_value="IDEMPOTENCY")
+    persistence = idempotency_store(rt.config.table_name)
     config = IdempotencyConfig(event_key_jmespath="guid", expires_after_seconds=7 * 86400)
     if context is not None:
         config.register_lambda_context(context)

@@ -1,6 +1,6 @@
 """The invoices flow: approved Autotask invoices -> Xero invoices, negative ones -> credit notes.
 
-Exactly once (DESIGN.md): the id map is marked pending before the Xero call; every document carries a
+Exactly once (docs/design.md): the id map is marked pending before the Xero call; every document carries a
 deterministic number (or Reference) and an Idempotency-Key; a pending entry is looked up in Xero (one
 call per 50) before anything is created again; only then is the Autotask invoice stamped.
 """
@@ -26,7 +26,14 @@ from autoxero.settings import Numbering
 from autoxero.state import MapEntry
 from autoxero.sync.contacts import sync_companies
 from autoxero.sync.holds import held, holding
-from autoxero.sync.reference import XERO_PIECES, autotask_reference, ensure_known, forget_xero_reference, xero_reference
+from autoxero.sync.reference import (
+    XERO_PIECES,
+    autotask_reference,
+    ensure_known,
+    forget_xero_reference,
+    read_charges,
+    xero_reference,
+)
 from autoxero.sync.run import FlowRun
 from autoxero.xero import models as xm
 from autoxero.xero.client import WriteOutcome, quote_where
@@ -98,9 +105,12 @@ def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
     contacts = _contacts_for(run, companies)
     entries = run.state.ids.get_many(KIND, ids)
     every_item = [i for lines in items.values() for i in lines]
+    charges = read_charges(run, every_item)
     ref = ensure_known(run, autotask_reference(run),
                        billing_codes={i.billingCodeID for i in every_item if i.billingCodeID},
-                       products={i.productID for i in every_item if i.productID},
+                       products=charges.product_ids(),
+                       services={i.serviceID for i in every_item if i.serviceID},
+                       service_bundles={i.serviceBundleID for i in every_item if i.serviceBundleID},
                        tax_categories={i.taxCategoryID for i in every_item if i.taxCategoryID},
                        templates={t for i in invoices if (t := i.invoiceEditorTemplateID)},
                        payment_terms={i.paymentTerm for i in invoices if i.paymentTerm})
@@ -140,7 +150,8 @@ def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
         try:
             link = settings.deep_link_template.format(id=invoice.id) if settings.deep_link_template else None
             plans.append((invoice, map_invoice(invoice, items.get(invoice.id, []), company, contact_id,
-                                               ref=ref, xero=xero, settings=settings, deep_link=link)))
+                                               ref=ref, xero=xero, settings=settings, deep_link=link,
+                                               charges=charges)))
         except Unmappable as err:
             run.problem(invoice.id, holding(run, invoice, err.problem, set(XERO_PIECES)), label)
 

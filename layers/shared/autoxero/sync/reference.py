@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from autoxero.autotask import models as at
 from autoxero.autotask.query import Query, everything
+from autoxero.mapping.billing import Charges, charges_to_read
 from autoxero.mapping.common import content_hash
 from autoxero.mapping.reference import AutotaskReference, XeroReference
 from autoxero.state.table import cache_key
@@ -109,6 +110,7 @@ AUTOTASK_CACHE_SECONDS = 3600
 _ENTITIES: dict[str, tuple[str, type[at.Entity]]] = {
     "countries": ("Countries", at.Country), "currencies": ("Currencies", at.Currency),
     "billing_codes": ("BillingCodes", at.BillingCode), "products": ("Products", at.Product),
+    "services": ("Services", at.Service), "service_bundles": ("ServiceBundles", at.Service),
     "tax_categories": ("TaxCategories", at.TaxCategory), "tax_regions": ("TaxRegions", at.TaxRegion),
     "templates": ("InvoiceTemplates", at.InvoiceTemplate), "payment_terms": ("PaymentTerms", at.PaymentTerm),
 }
@@ -166,3 +168,10 @@ def ensure_known(run: FlowRun, reference: AutotaskReference, **ids: set[int]) ->
         run.cache["autotask_reference:refreshed"] = True
         return autotask_reference(run, fresh=True)
     return reference
+
+
+def read_charges(run: FlowRun, items: list[at.BillingItem]) -> Charges:
+    """The charges these billing items bill (their products' route): one `in` query per charge entity and
+    500 ids, never one call per line."""
+    return Charges({entity: {c.id: c for c in run.autotask.query_in(entity, at.Charge, "id", sorted(ids))}
+                    for entity, ids in charges_to_read(items).items()})

@@ -110,8 +110,13 @@ def content_key(scope: str, body: Any) -> str:
 
 
 def quote_where(value: str) -> str:
-    """A string literal for Xero's `where` filter; quotes and backslashes escaped so a name can't inject."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A string literal for Xero's `where` filter. Xero's strings have no escapes (XeroAPI/Xero-Java#347: a
+    backslash-escaped quote is a 400 "Syntax error"): a backslash stands for itself, and text containing a
+    `"` cannot be looked up this way at all, so it is refused here (autoxero writes none: see
+    `mapping.common.findable`)."""
+    if '"' in value:
+        raise ValueError(f"Xero's where filter cannot express text containing a double quote: {value!r}")
+    return f'"{value}"'
 
 
 class XeroClient:

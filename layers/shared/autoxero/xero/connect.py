@@ -1,16 +1,24 @@
-"""Connecting a customer's Xero organisation: the OAuth2 authorization-code flow, guarded twice.
+"""Connecting a customer's Xero organisation: the OAuth2 authorization-code flow, guarded three times.
 
-- `/xero/connect` works only for the holder of a one-time setup token (issued by
-  `autoxero connect xero --stack NAME`, valid for an hour), so a stranger who finds the URL cannot link
-  their own Xero organisation to this customer's stack;
-- the `state` sent to Xero is stored with a TTL and consumed on the callback (one use, ten minutes);
-- the callback exchanges the code, reads /connections and keeps one tenant per stack, saying so when the
-  person authorised several; the token set is saved under the token lease, like a refresh.
+- `/xero/connect` works only for the holder of a setup token (issued by `autoxero connect xero --stack NAME`,
+  valid for an hour), so a stranger who finds the URL cannot link their own Xero organisation to this
+  customer's stack; the token starts one approval only (it is spent at `start`);
+- the `state` sent to Xero is stored with a TTL and consumed on the callback (one use, ten minutes), and it
+  dies with its setup token (the callback retires the token it came from) and with any later-started
+  approval that finished first: an older approval finishing late never re-points the stack;
+- the callback binds only the organisation approved now. `GET /connections` lists every organisation the
+  approving user ever connected to this app, so the connections are filtered by the approval's own
+  `authEventId`, read from the access token's `authentication_event_id` claim (Xero's access tokens are
+  JWTs; NangoHQ/nango's Xero post-connection hook picks the tenant the same way). Several organisations in
+  one approval are refused: one stack syncs with one organisation.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import secrets as pysecrets
 import time
 from collections.abc import Callable
@@ -33,6 +41,14 @@ if TYPE_CHECKING:
 
 SETUP_TOKEN_SECONDS = 3600
 STATE_SECONDS = 600
+# The callback's slow steps, after its one-time state is spent: the code exchange and /connections (each at
+# most HTTP_CONNECT_SECONDS + HTTP_READ_SECONDS) and the wait for the token lease. Their sum stays well inside
+# the function's Timeout in template.yaml and API Gateway's 29 s, so a slow Xero ends in an answer, never a
+# cut-off (tests/template/test_deploy.py checks the budget against the template).
+HTTP_CONNECT_SECONDS = 3.0
+HTTP_READ_SECONDS = 6.0
+LEASE_WAIT_SECONDS = 5.0
+CALLBACK_WORST_CASE_SECONDS = 2 * (HTTP_CONNECT_SECONDS + HTTP_READ_SECONDS) + LEASE_WAIT_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +58,15 @@ class Outcome:
     location: str | None = None
 
 
+SUPERSEDED = Outcome(409, "Xero was connected by a later approval while this one was open, so this one is "
+                         "ignored. Nothing was changed.")
+
+
+def _superseded(secret: dict[str, Any], started_ms: int) -> bool:
+    """An approval started no later than the one the stack is bound to must not re-point it."""
+    return started_ms <= int(secret.get("approval_started_ms") or 0)
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -49,8 +74,10 @@ def _hash(token: str) -> str:
 class ConnectService:
     def __init__(self, state: State, secrets: SecretStore, secret_id: str, *, login_url: str, token_url: str,
                  identity_url: str, redirect_uri: str, scopes: list[str],
-                 http: httpx.Client | None = None, clock: Callable[[], float] = time.time) -> None:
+                 http: httpx.Client | None = None, clock: Callable[[], float] = time.time,
+                 webhook_secret_id: str | None = None) -> None:
         self._state = state
+        self._webhook_secret_id = webhook_secret_id
         self._secrets = secrets
         self._secret_id = secret_id
         self._login_url = login_url
@@ -58,7 +85,7 @@ class ConnectService:
         self._identity_url = identity_url.rstrip("/")
         self._redirect_uri = redirect_uri
         self._scopes = scopes
-        self._http = http or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0))
+        self._http = http or httpx.Client(timeout=httpx.Timeout(HTTP_READ_SECONDS, connect=HTTP_CONNECT_SECONDS))
         self._clock = clock
 
     @classmethod
@@ -66,7 +93,8 @@ class ConnectService:
         settings, _ = rt.state.settings.load()
         return cls(rt.state, rt.secrets, rt.config.xero_secret_id, login_url=rt.config.xero_login_url,
                    token_url=rt.config.xero_token_url, identity_url=rt.config.xero_identity_url,
-                   redirect_uri=redirect_uri, scopes=settings.xero.scope_list)
+                   redirect_uri=redirect_uri, scopes=settings.xero.scope_list,
+                   webhook_secret_id=rt.config.xero_webhook_secret_id)
 
     # ------------------------------------------------------------------ setup token
 
@@ -77,26 +105,47 @@ class ConnectService:
         self._state.table.table.put_item(Item={**setup_token_key(_hash(token)), "expires_at": expires, "ttl": expires})
         return token
 
-    def _setup_token_valid(self, token: str | None) -> bool:
+    def _spend_setup_token(self, token: str | None, state: str) -> bool:
+        """Mark the setup token as used by this one approval; False if it is unknown, expired or used."""
         if not token:
             return False
-        item = self._state.table.get(setup_token_key(_hash(token)))
-        return item is not None and int(item["expires_at"]) > self._clock()
+        try:
+            self._state.table.table.update_item(
+                Key=setup_token_key(_hash(token)), UpdateExpression="SET oauth_state = :state",
+                ConditionExpression="attribute_exists(pk) AND expires_at > :now AND attribute_not_exists(oauth_state)",
+                ExpressionAttributeValues={":state": _hash(state), ":now": int(self._clock())})
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _retire_setup_token(self, token_hash: str, state: str) -> bool:
+        """The approval this setup token started is finishing: delete the token, if it is still this one's."""
+        try:
+            self._state.table.table.delete_item(
+                Key=setup_token_key(token_hash), ConditionExpression="oauth_state = :state AND expires_at > :now",
+                ExpressionAttributeValues={":state": _hash(state), ":now": int(self._clock())})
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # ------------------------------------------------------------------ the two routes
 
     def start(self, setup_token: str | None) -> Outcome:
-        if not self._setup_token_valid(setup_token):
-            return Outcome(403, "This connect link is missing its setup token or has expired. "
-                                "Run `autoxero connect xero --stack <name>` for a new one.")
         secret = self._secrets.read(self._secret_id, fresh=True)
         if not secret.get("client_id"):
             return Outcome(409, "The Xero app's client id is not set. Run `autoxero credentials set xero` first.")
         state = pysecrets.token_urlsafe(24)
+        if not self._spend_setup_token(setup_token, state):
+            return Outcome(403, "This connect link is missing its setup token, has expired or was already used. "
+                                "Run `autoxero connect xero --stack <name>` for a new one.")
         now = self._clock()
         self._state.table.table.put_item(Item={**oauth_state_key(state), "expires_at": int(now + STATE_SECONDS),
                                                "setup_token_hash": _hash(setup_token or ""),
-                                               "ttl": int(now + STATE_SECONDS)})
+                                               "started_ms": int(now * 1000), "ttl": int(now + STATE_SECONDS)})
         query = urlencode({"response_type": "code", "client_id": secret["client_id"],
                            "redirect_uri": self._redirect_uri, "scope": " ".join(self._scopes), "state": state})
         return Outcome(302, "Redirecting to Xero to approve the connection.", f"{self._login_url}?{query}")
@@ -110,28 +159,45 @@ class ConnectService:
                                 "`autoxero connect xero`. Nothing was changed.")
         if not code:
             return Outcome(400, "Xero sent no authorisation code. Nothing was changed.")
+        if not self._retire_setup_token(str(claimed.get("setup_token_hash") or ""), str(state)):
+            return Outcome(400, "The connect link this approval came from has expired or was replaced. Start "
+                                "again from `autoxero connect xero`. Nothing was changed.")
         secret = self._secrets.read(self._secret_id, fresh=True)
+        started = int(claimed.get("started_ms") or 0)
+        if _superseded(secret, started):
+            return SUPERSEDED
         try:
             token = self._exchange(code, secret)
-            connections = self._connections(token["access_token"])
+            event = approval_event(str(token.get("access_token") or ""))
+            connections = self._connections(token["access_token"], event) if event else []
         except httpx.HTTPError as err:
             logger.warning("xero connect exchange failed", error=type(err).__name__)
             return Outcome(502, "Xero did not complete the connection; please try again. Nothing was changed.")
+        if event is None:
+            return Outcome(502, "Xero's answer did not say which organisation was approved, so none was "
+                                "connected. Please try again. Nothing was changed.")
         if not connections:
             return Outcome(400, "The approval gave access to no Xero organisation. Nothing was changed.")
-        chosen = next((c for c in connections if c.tenantId == secret.get("tenant_id")), connections[0])
-        with self._state.leases.held(REFRESH_LEASE, 30, wait=20):
+        if len(connections) > 1:
+            names = ", ".join(repr(c.tenantName) for c in connections)
+            return Outcome(400, f"You approved {len(connections)} Xero organisations at once ({names}); this "
+                                "stack syncs with exactly one. Run `autoxero connect xero` again and tick only "
+                                "this customer's organisation. Nothing was changed.")
+        chosen = connections[0]
+        previous = secret.get("tenant_name") if secret.get("tenant_id") not in (None, chosen.tenantId) else None
+        with self._state.leases.held(REFRESH_LEASE, 30, wait=LEASE_WAIT_SECONDS):
             current = self._secrets.read(self._secret_id, fresh=True)
+            if _superseded(current, started):
+                return SUPERSEDED
             now = int(self._clock())
             self._secrets.write(self._secret_id, {**current, "token_set": token, "tenant_id": chosen.tenantId,
                                                   "tenant_name": chosen.tenantName, "connected_at": now,
-                                                  "refreshed_at": now})
-        self._state.table.table.delete_item(Key=setup_token_key(str(claimed["setup_token_hash"])))
+                                                  "refreshed_at": now, "approval_started_ms": started})
+        if self._webhook_secret_id:  # the webhook receiver drops events of any other tenant
+            self._secrets.update(self._webhook_secret_id, {"tenant_id": chosen.tenantId})
         message = f"Connected to Xero organisation {chosen.tenantName!r}."
-        if len(connections) > 1:
-            others = ", ".join(repr(c.tenantName) for c in connections if c is not chosen)
-            message += (f" You also authorised {others}; this stack syncs with {chosen.tenantName!r} only. "
-                        "Deploy another stack for each other organisation.")
+        if previous is not None:
+            message += f" This stack was connected to {previous!r} before; it now syncs with {chosen.tenantName!r}."
         return Outcome(200, message)
 
     # ------------------------------------------------------------------ helpers
@@ -158,8 +224,24 @@ class ConnectService:
         token["expires_at"] = self._clock() + float(token.get("expires_in") or 1800)
         return token
 
-    def _connections(self, access_token: str) -> list[models.Connection]:
-        answer = self._http.get(f"{self._identity_url}/connections",
+    def _connections(self, access_token: str, event: str) -> list[models.Connection]:
+        """The organisations this approval connected (the filter is checked here too, should Xero ignore it)."""
+        answer = self._http.get(f"{self._identity_url}/connections", params={"authEventId": event},
                                 headers={"Authorization": f"Bearer {access_token}"})
         answer.raise_for_status()
-        return [models.Connection.model_validate(c) for c in answer.json()]
+        connections = [models.Connection.model_validate(c) for c in answer.json()]
+        return [c for c in connections if (c.authEventId or "").lower() == event.lower()]
+
+
+def approval_event(access_token: str) -> str | None:
+    """The `authentication_event_id` claim of a Xero access token (a JWT), or None when it has none. The
+    signature is not checked: the token came straight from Xero's token endpoint over TLS."""
+    parts = access_token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    event = claims.get("authentication_event_id") if isinstance(claims, dict) else None
+    return str(event) if event else None

@@ -1,7 +1,7 @@
 """Xero Accounting API records in Xero's own field names, for what autoxero sends and reads.
 
 Reads never go through the SDK's model classes: an enum value the SDK does not know (a new Invoice
-Status, a new TaxNumberType) crashes its deserialiser (xero-python 15.2.0, reference/xero-api.md §9.5).
+Status, a new TaxNumberType) crashes its deserialiser (xero-python 15.2.0, docs/xero.md §9.5).
 These models keep unknown fields and take every enum as a plain string. Dates arrive as `/Date(ms+0000)/`.
 """
 
@@ -280,5 +280,6 @@ class Organisation(Wire):
 class Connection(Wire):
     id: str
     tenantId: str
+    authEventId: str | None = None
     tenantType: str | None = None
     tenantName: str | None = None

@@ -6,6 +6,13 @@ and the loser's copy stops working 30 minutes later (`invalid_grant`, customer l
 - only the holder of the `xero-token-refresh` lease refreshes, and writes the new set to Secrets Manager
   before anyone uses it; the others wait and re-read instead of refreshing;
 - custom connections (client_credentials) have no refresh token and fetch a new access token instead.
+
+The refresh is a plain form POST rather than the SDK's TokenApi, which has no timeout and always sends a
+`scope` (" ".join of what it is given: a stored scope string went out one letter at a time). No scope is
+sent: RFC 6749 §6 gives a refresh without one the scope originally granted. The call's timeouts add up to
+less than the refresh lease, so the lease never lapses while its holder still waits for Xero. The token
+endpoint's errors (RFC 6749 §5.2: invalid_grant, invalid_scope, invalid_client, …) need a person and are
+never retried; only a 5xx, a timeout or a dropped connection is.
 """
 
 from __future__ import annotations
@@ -14,9 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from xero_python.api_client import ApiClient
-from xero_python.api_client.configuration import Configuration
-from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
+import httpx
 
 from autoxero.observability import logger
 from autoxero.secrets import SecretStore
@@ -45,7 +50,7 @@ class TokenManager:
     def __init__(self, secrets: SecretStore, secret_id: str, leases: Leases, *, token_url: str,
                  kind: ConnectionKind = "oauth", clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep, lease_seconds: float = 30,
-                 wait_seconds: float = 25) -> None:
+                 wait_seconds: float = 25, http: httpx.Client | None = None) -> None:
         self._secrets = secrets
         self._secret_id = secret_id
         self._leases = leases
@@ -56,6 +61,7 @@ class TokenManager:
         self._lease_seconds = lease_seconds
         self._wait_seconds = wait_seconds
         self._rejected: str | None = None  # an access token Xero refused although it looked valid
+        self._http = http or httpx.Client(timeout=refresh_timeout(lease_seconds))
         self.refreshes = 0
 
     # ------------------------------------------------------------------ reading
@@ -120,29 +126,25 @@ class TokenManager:
         if not client_id or not client_secret:
             raise XeroNotConnected("the Xero app's client id and secret are not set: run "
                                    "`autoxero credentials set xero`")
-        configuration = Configuration()
-        configuration.oauth2_token = OAuth2Token(client_id=client_id)  # not the process-wide shared one
-        api = TokenApi(ApiClient(configuration), client_id, client_secret)
-        api.refresh_token_url = self._token_url
-        api.client_credentials_token_url = self._token_url
+        if self._kind == "custom_connection":
+            form = {"grant_type": "client_credentials"}
+        else:
+            current = secret.get("token_set") or {}
+            if not current.get("refresh_token"):
+                raise XeroNotConnected("Xero is not connected yet: run `autoxero connect xero`")
+            form = {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
         try:
-            if self._kind == "custom_connection":
-                answer = api.get_client_credentials_token(app_store_billing=False)
-            else:
-                current = secret.get("token_set") or {}
-                if not current.get("refresh_token"):
-                    raise XeroNotConnected("Xero is not connected yet: run `autoxero connect xero`")
-                answer = api.refresh_token(current["refresh_token"], current.get("scope") or [])
-        except XeroError:
-            raise
-        except Exception as err:  # the SDK raises a bare Exception for any non-200 answer
-            if "invalid_grant" in str(err):
-                raise XeroReconnectRequired(
-                    "Xero no longer accepts this connection's refresh token (it expired after 60 days "
-                    "unused, was revoked, or was rotated elsewhere). Reconnect with `autoxero connect xero`."
-                ) from None
-            raise XeroError("the Xero token endpoint refused the refresh; it will be retried") from None
-        token = dict(answer)
+            answer = self._http.post(self._token_url, data=form, auth=(str(client_id), str(client_secret)),
+                                     headers={"Accept": "application/json"})
+        except httpx.HTTPError as err:
+            raise XeroError(f"the Xero token endpoint did not answer ({type(err).__name__}); "
+                            "the refresh will be retried") from None
+        if answer.status_code >= 500 or answer.status_code == 429:
+            raise XeroError(f"the Xero token endpoint failed (HTTP {answer.status_code}); the refresh will be "
+                            "retried")
+        if answer.status_code != 200:
+            raise _refused(answer)
+        token = dict(answer.json())
         token["expires_at"] = self._clock() + float(token.get("expires_in") or 1800)
         if self._kind == "oauth" and not token.get("refresh_token"):
             raise XeroError("the Xero token endpoint returned no refresh token")
@@ -152,3 +154,28 @@ class TokenManager:
 
     def sdk_token(self) -> dict[str, Any]:
         return sdk_token(self.token_set())
+
+
+def refresh_timeout(lease_seconds: float) -> httpx.Timeout:
+    """Connect, write, pool and read waits that add up to under the lease (5/6 of it)."""
+    return httpx.Timeout(lease_seconds / 6, read=lease_seconds / 3)
+
+
+def _refused(answer: httpx.Response) -> XeroError:
+    """The token endpoint's own refusal (RFC 6749 §5.2), in words a person can act on; never retried."""
+    try:
+        error = str(answer.json().get("error") or "")
+    except ValueError:
+        error = ""
+    if error in ("invalid_client", "unauthorized_client"):
+        return XeroNotConnected("Xero does not accept this app's client id and secret (or the app may no longer "
+                                "use this grant): check them with `autoxero credentials set xero`")
+    if error == "invalid_grant":
+        return XeroReconnectRequired(
+            "Xero no longer accepts this connection's refresh token (it expired after 60 days unused, was "
+            "revoked, or was rotated elsewhere). Reconnect with `autoxero connect xero`.")
+    if error == "invalid_scope":
+        return XeroReconnectRequired("Xero refused the permissions this connection asked for (invalid_scope). "
+                                     "Reconnect with `autoxero connect xero`.")
+    return XeroReconnectRequired(f"Xero's token endpoint refused the refresh (HTTP {answer.status_code}"
+                                 f"{', ' + error if error else ''}). Reconnect with `autoxero connect xero`.")

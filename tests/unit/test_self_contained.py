@@ -1,0 +1,34 @@
+"""The repository stands on its own: no file points at a notebook outside it (`../shared`, absolute paths,
+"reference §N"); the facts such pointers stood for live in docs/ with their public sources."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from autoxero_cli.template import ROOT
+
+OUTSIDE = re.compile(r"\.\./shared|/work/|(?<![\w/.])reference/[\w-]+\.md|(?<![\w/.])reference §|(?<![\w/])DESIGN\.md")
+
+
+def tracked_text_files() -> list[str]:
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [f for f in listed if not f.startswith("tests/contract/specs/") and not f.endswith((".json", ".png"))
+            and f != "tests/unit/test_self_contained.py"]
+
+
+def test_no_file_refers_outside_the_repository():
+    offenders = []
+    for name in tracked_text_files():
+        text = (ROOT / name).read_text(errors="replace")
+        offenders += [f"{name}:{n}: {line.strip()[:100]}" for n, line in enumerate(text.splitlines(), 1)
+                      if OUTSIDE.search(line)]
+    assert offenders == []
+
+
+def test_every_docs_pointer_names_a_file_that_exists():
+    pointers = set()
+    for name in tracked_text_files():
+        pointers |= set(re.findall(r"docs/[\w-]+\.md", (ROOT / name).read_text(errors="replace")))
+    missing = sorted(p for p in pointers if not (ROOT / p).exists())
+    assert pointers and missing == []
