@@ -20,7 +20,7 @@ from autoxero.autotask.limiter import LocalLimiter
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
-from autoxero.sync.payments import handle_events
+from autoxero.sync.payments import invoice_of, sync_invoice_ids
 from autoxero.sync.purchase_orders import run_purchase_orders
 from autoxero_cli.local import LocalDeployment, with_start_date
 from sandbox.fixtures.builder import NO_EXTERNAL, STANDARD, SUPPORT, Tenant
@@ -221,7 +221,8 @@ def payments_benchmark(events: int = 1000) -> list[Row]:
                      "event_date": "2026-11-26T00:00:00", "tenant_id": bench.sandbox.xero.tenant_id} for x in ids]
         xero_calls = autotask_calls = 0
         for start in range(0, len(messages), 50):  # the queue hands SyncPayments batches of up to 50
-            summary = bench.run("payments", lambda run, chunk=messages[start:start + 50]: handle_events(run, chunk))
+            summary = bench.run("payments", lambda run, chunk=messages[start:start + 50]: sync_invoice_ids(
+                run, [x for m in chunk if (x := invoice_of(run, m))]))
             xero_calls += summary["xero_calls"]
             autotask_calls += summary["autotask_calls"]
         return [Row(f"payments: {events} webhook events", events, xero_calls, autotask_calls,

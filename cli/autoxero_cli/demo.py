@@ -4,7 +4,10 @@ moto (server mode) stands in for AWS and the sandbox for Autotask and Xero. The 
 and queues are created from template.yaml; Xero is connected through the real OAuth2 flow (the
 XeroConnect function's routes, over HTTP); every flow runs through its Lambda handler with the event its
 schedule or webhook would send; Xero's webhooks reach the XeroWebhook function over HTTP, and the queue is
-drained into SyncPayments. It ends with a summary per flow and a reconciliation report under out/.
+drained into SyncPayments. The customers pay after those webhooks were delivered, as they would, and the
+payments come back through the payments poll run as its schedule would: Xero documents no webhook event for
+a payment, so the poll, not a webhook, is what guarantees it. It ends with a summary per flow and a
+reconciliation report under out/.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class DemoResult:
     report: Path | None = None
     payments_applied: int = 0
     webhook_deliveries: int = 0
+    paid_by_poll: int = 0
 
     @property
     def ok(self) -> bool:
@@ -65,7 +69,7 @@ class Demo:
     def run(self) -> DemoResult:
         fixture = load_fixture()
         with local_aws() as endpoint, Sandbox.start(fixture) as sandbox, self._progress() as progress:
-            steps = progress.add_task("autoxero demo", total=9)
+            steps = progress.add_task("autoxero demo", total=11)
 
             def step(text: str) -> None:
                 progress.update(steps, description=text)
@@ -90,12 +94,20 @@ class Demo:
                     self.result.summaries[flow] = invoke(function, {"flow": flow}, local.stack, sandbox.endpoints)
                     progress.advance(steps)
 
+                step("Delivering Xero's webhooks to XeroWebhook, then draining the queue into SyncPayments")
+                self._deliver_and_drain(local, sandbox, gateway.url)
+                progress.advance(steps)
+
                 step("Applying customer payments in Xero")
                 self.result.payments_applied = self._apply_payments(sandbox)
                 progress.advance(steps)
 
-                step("Delivering Xero's webhooks to XeroWebhook, then draining the queue into SyncPayments")
+                step("Delivering whatever webhooks Xero sends for them (it documents none for a payment)")
                 self._deliver_and_drain(local, sandbox, gateway.url)
+                progress.advance(steps)
+
+                step("Polling Xero for payments (SyncPayments, as its schedule would)")
+                self._poll_payments(local, sandbox)
                 progress.advance(steps)
 
                 step("Reconciling Autotask against Xero")
@@ -190,10 +202,10 @@ class Demo:
         failed = [d for d in delivered if d.get("status") not in (200, None)]
         if failed:
             raise RuntimeError(f"Xero could not deliver its webhooks: {failed}")
-        self.result.webhook_deliveries = sum(int(d.get("delivered", 0)) for d in delivered)
+        self.result.webhook_deliveries += sum(int(d.get("delivered", 0)) for d in delivered)
         sqs = local.stack.client("sqs")
         url = local.stack.physical["XeroEventsQueue"]
-        totals: dict[str, Any] = {"messages": 0}
+        totals = self.result.summaries.setdefault("payments", {"messages": 0})
         while True:
             answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
             messages = answer.get("Messages", [])
@@ -214,7 +226,14 @@ class Demo:
             totals["messages"] += len(messages)
             if failed:
                 raise RuntimeError(f"{len(failed)} payment events failed")
-        self.result.summaries["payments"] = totals
+
+    def _poll_payments(self, local: LocalDeployment, sandbox: Sandbox) -> None:
+        polled = invoke("SyncPaymentsFunction", {"flow": "payments"}, local.stack, sandbox.endpoints)
+        totals = self.result.summaries.setdefault("payments", {"messages": 0})
+        for key, value in polled.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+        self.result.paid_by_poll = int(polled.get("paid", 0))
 
     def _reconcile(self, local: LocalDeployment) -> Reconciliation:
         from autoxero.sync.build import build_run
@@ -244,7 +263,7 @@ def main(console: Console | None = None) -> int:
     rec = result.reconciliation
     if rec is not None:
         console.print(f"Payments applied in Xero: {result.payments_applied}; webhook events delivered: "
-                      f"{result.webhook_deliveries}")
+                      f"{result.webhook_deliveries}; invoices the payments poll marked paid: {result.paid_by_poll}")
         console.print(f"Reconciliation: {rec.matched} invoices agree; {len(rec.explained)} are waiting on a person "
                       f"(see `autoxero attention`); {rec.exported_elsewhere} were exported before autoxero; "
                       f"{len(rec.problems)} unexplained differences.")

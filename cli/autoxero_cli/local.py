@@ -34,11 +34,11 @@ class LocalDeployment:
 
     @classmethod
     def create(cls, sandbox: Sandbox, endpoint_url: str | None = None, name: str = LOCAL_STACK_NAME,
-               options: dict[str, Any] | None = None) -> LocalDeployment:
+               options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> LocalDeployment:
         """`options`: {"xero": {...}, "autotask": {...}, "run": {...}, "tokens": {...}} keyword arguments for
         the clients, runs and the token manager (e.g. a clock and `sleep` on the sandbox clock)."""
         stack = LocalStack(name, endpoint_url, stack_parameters()).create()
-        seed_secrets(stack, sandbox_credentials())
+        seed_secrets(stack, credentials or sandbox_credentials())
         return cls(sandbox, stack, dict(options or {}))
 
     def environment(self, logical_id: str = "SyncInvoicesFunction") -> dict[str, str]:

@@ -24,7 +24,6 @@ for sub, name in ((attention_app, "attention"), (settings_app, "settings"), (san
                   (connect_app, "connect"), (credentials_app, "credentials"), (resync_app, "resync")):
     app.add_typer(sub, name=name)
 
-FLOWS = ("contacts", "invoices", "purchase_orders", "payments")
 
 
 @app.callback()
@@ -121,7 +120,7 @@ def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_
          stack: Stack = None) -> None:
     """Run one flow now."""
     from autoxero.sync.build import execute_run
-    from autoxero.sync.entry import flow_module
+    from autoxero.sync.flows import FLOWS
     from autoxero_cli.records import UnknownRecord, check_flow
     from autoxero_cli.summary import counts_table, outcome_line
 
@@ -130,9 +129,7 @@ def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_
     except UnknownRecord as err:
         raise fail(str(err), code=2) from None
     rt, run = _flow_run(stack, flow, dry_run)
-    body = getattr(flow_module(flow), {"contacts": "run_contacts", "invoices": "run_invoices",
-                                       "purchase_orders": "run_purchase_orders", "payments": "run_payments"}[flow])
-    summary = interruptible(f"autoxero sync {flow}", lambda: execute_run(rt, run, body))
+    summary = interruptible(f"autoxero sync {flow}", lambda: execute_run(rt, run, FLOWS[flow].run))
     if dry_run:
         table = Table(title=f"{flow}: what would happen (nothing was written)")
         for column in ("record", "label", "action", "detail"):
@@ -150,23 +147,26 @@ def sync(flow: Annotated[str, typer.Argument(help="contacts, invoices, purchase_
 
 
 @resync_app.command("invoice")
-def resync_invoice(autotask_id: Annotated[int, typer.Argument(help="The Autotask invoice id")],
+def resync_invoice(invoice: Annotated[str, typer.Argument(help="The invoice number (INV-10005) or Autotask id")],
                    stack: Stack = None) -> None:
     """Push one invoice again. Exactly once still holds: a document already in Xero is found, not duplicated."""
     from autoxero.autotask import models as at
     from autoxero.sync.build import execute_run
-    from autoxero.sync.invoices import sync_invoices
+    from autoxero.sync.invoices import run_invoices
+    from autoxero_cli.records import UnknownRecord, resolve_record
 
     rt, run = _flow_run(stack, "invoices", False)
+    try:
+        autotask_id = int(resolve_record(rt, "invoices", invoice).id)
+    except UnknownRecord as err:
+        raise fail(str(err)) from None
     record = run.autotask.get("Invoices", autotask_id)
     if record is None:
         raise fail(f"Autotask has no invoice {autotask_id}")
     invoice = at.Invoice.model_validate(record)
-    entry = rt.state.ids.get("invoice", autotask_id)
-    if entry and entry.status == "failed":
-        rt.state.ids.mark_pending("invoice", autotask_id, entry.identity, entry.content_hash)
+    rt.state.ids.retry("invoice", autotask_id)
     rt.state.attention.clear("invoices", autotask_id)
-    summary = execute_run(rt, run, lambda r: sync_invoices(r, [invoice]))
+    summary = execute_run(rt, run, lambda r: run_invoices(r, [invoice]))
     item = rt.state.attention.get("invoices", autotask_id)
     if item:
         raise fail(f"invoice {invoice.invoiceNumber} still needs attention: {item.message}")
@@ -202,9 +202,7 @@ def reconcile(stack: Stack = None,
 @app.command()
 def status(stack: Stack = None) -> None:
     """Last run of each flow, cursors, Xero rate-limit headroom and token expiry."""
-    from autoxero.sync.contacts import CURSOR as CONTACTS
-    from autoxero.sync.invoices import VOIDS_CURSOR
-    from autoxero.sync.payments import CURSOR as PAYMENTS
+    from autoxero.sync.flows import FLOWS
 
     tgt = target(stack)
     rt = tgt.runtime()
@@ -222,7 +220,7 @@ def status(stack: Stack = None) -> None:
         table.add_row(flow, when, str(last.get("created", 0)), str(last.get("updated", 0)),
                       str(last.get("attention", 0)), str(last.get("xero_calls", 0)), last.get("stopped") or "")
     console.print(table)
-    cursors = rt.state.cursors.all([CONTACTS, VOIDS_CURSOR, PAYMENTS])
+    cursors = rt.state.cursors.all([c for f in FLOWS.values() for c in f.cursors])
     console.print("cursors: " + ", ".join(f"{k} = {v or 'not started'}" for k, v in cursors.items()))
     console.print(f"needs attention: {len(rt.state.attention.list())} record(s)")
     skipped = rt.state.attention.skipped()
@@ -274,7 +272,14 @@ def attention_list(stack: Stack = None,
 
 
 def _item(rt: Any, flow: str, record: str) -> Any:
-    item = rt.state.attention.get(flow, record)
+    """The attention item of a record given by its id or its invoice / purchase order number."""
+    from autoxero_cli.records import UnknownRecord, resolve_record
+
+    try:
+        found = resolve_record(rt, flow, record)
+    except UnknownRecord as err:
+        raise fail(str(err)) from None
+    item = rt.state.attention.get(flow, found.id)
     if item is None:
         raise fail(f"no attention item for {flow} record {record}; see `autoxero attention list`")
     return item
@@ -290,7 +295,7 @@ def attention_explain(flow: str, record: str, stack: Stack = None) -> None:
     console.print(f"[bold]What to change:[/] {item.fix}")
     console.print(f"First seen {item.first_seen}, last {item.last_seen}, {item.occurrences} time(s). "
                   f"Code {item.code}.")
-    for entry in rt.state.ledger.history(flow, record)[-10:]:
+    for entry in rt.state.ledger.history(flow, item.record_id)[-10:]:
         console.print(f"  {entry.at} {entry.action}: {entry.outcome}")
 
 
@@ -300,33 +305,23 @@ def attention_retry(flow: Annotated[str | None, typer.Argument()] = None,
                     all_items: Annotated[bool, typer.Option("--all", help="Retry every item")] = False,
                     stack: Stack = None) -> None:
     """After a fix: clear the item(s) and run the flow again; what is still wrong comes straight back."""
-    from autoxero.sync.build import execute_run
-    from autoxero.sync.entry import flow_module
+    from autoxero.sync.build import build_run, execute_run
+    from autoxero.sync.flows import FLOWS
 
     rt = target(stack).runtime()
     items = rt.state.attention.list() if all_items else [_item(rt, flow or "", record or "")] if flow else []
     if not items:
         raise fail("say which item (FLOW RECORD) or --all")
-    kinds = {"contacts": "contact", "invoices": "invoice"}
     for item in items:
-        kind = kinds.get(item.flow)
-        entry = rt.state.ids.get(kind, item.record_id) if kind else None
-        if entry and entry.status == "failed":
-            rt.state.ids.mark_pending(kind or "", item.record_id, entry.identity, "retry")
+        kind = FLOWS[item.flow].kind if item.flow in FLOWS else None
+        if kind:
+            rt.state.ids.retry(kind, item.record_id)
         rt.state.attention.clear(item.flow, item.record_id)
-    bodies = {"contacts": "run_contacts", "invoices": "run_invoices", "purchase_orders": "run_purchase_orders",
-              "payments": "run_payments"}
-    for flow_name in sorted({i.flow for i in items} & set(bodies)):
-        from autoxero.sync.build import build_run
-
-        run = build_run(rt, flow_name, None, False)
-        if flow_name == "contacts":
-            from autoxero.sync.contacts import sync_companies
-
-            summary = execute_run(rt, run, lambda r: sync_companies(
-                r, [int(i.record_id) for i in items if i.flow == "contacts"]))
-        else:
-            summary = execute_run(rt, run, getattr(flow_module(flow_name), bodies[flow_name]))
+    for flow_name in sorted({i.flow for i in items} & set(FLOWS)):
+        chosen = FLOWS[flow_name]
+        ids = [i.record_id for i in items if i.flow == flow_name]
+        summary = execute_run(rt, build_run(rt, flow_name, None, False),
+                              lambda run, f=chosen, ids=ids: f.retry(run, ids))
         console.print(f"{flow_name}: {summary.get('created', 0)} created, {summary.get('updated', 0)} updated, "
                       f"{summary.get('attention', 0)} still need attention")
 
@@ -337,8 +332,8 @@ def attention_resolve(flow: str, record: str, stack: Stack = None,
     """Mark an item handled by a person (kept in the ledger)."""
     rt = target(stack).runtime()
     item = _item(rt, flow, record)
-    rt.state.attention.clear(flow, record)
-    rt.state.ledger.append(flow, record, "attention resolved", "ok", {"note": note, "was": item.message})
+    rt.state.attention.clear(flow, item.record_id)
+    rt.state.ledger.append(flow, item.record_id, "attention resolved", "ok", {"note": note, "was": item.message})
     console.print(f"resolved: {item.label or record}")
 
 
@@ -374,8 +369,11 @@ def connect_xero(stack: Stack = None,
         return
     if via_stack:
         token = ConnectService.from_runtime(rt, redirect_uri="").issue_setup_token()
+        url = tgt.outputs.get("XeroConnectUrl") or (f"{tgt.local['gateway_url']}/xero/connect" if tgt.is_local else "")
+        if not url:
+            raise fail(f"stack {tgt.name} has no XeroConnectUrl output: deploy the current template.yaml")
         console.print("Open this link within an hour, sign in to Xero and pick the organisation:")
-        console.print(f"  <XeroConnectUrl output of {tgt.name}>?setup_token={token}", highlight=False)
+        console.print(f"  {url}?setup_token={token}", highlight=False, soft_wrap=True)
         return
     outcome = loopback.connect_via_loopback(rt, port, console.print, browser=loopback.open_browser)
     if outcome.status != 200:
@@ -430,20 +428,30 @@ def credentials_set(system: Annotated[str, typer.Argument(help="autotask or xero
 @sandbox_app.command("serve")
 def sandbox_serve(autotask_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
                   xero_port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
-                  seed: Annotated[Path | None, typer.Option(help="A fixture JSON (default: the demo)")] = None) -> None:
+                  seed: Annotated[Path | None, typer.Option(help="A fixture JSON (default: the demo)")] = None,
+                  replace: Annotated[bool, typer.Option(help="Start even if another sandbox is running")] = False,
+                  ) -> None:
     """Start moto, both simulators and a local API gateway; other commands find them until you stop it."""
     from autoxero_cli.gateway import serve_gateway
     from autoxero_cli.local import LocalDeployment
-    from autoxero_cli.localenv import local_aws
-    from autoxero_cli.target import forget_local, write_local
+    from autoxero_cli.localenv import local_aws, sandbox_credentials
+    from autoxero_cli.target import TargetError, forget_local, resolve, write_local
     from sandbox.server import Sandbox, load_fixture
 
+    try:
+        running = resolve(None)
+    except TargetError:
+        running = None
+    if running is not None and running.local and not replace:
+        raise fail(f"a sandbox is already running (Xero at {running.local['xero_url']}); stop it with Ctrl-C in its "
+                   "terminal, or pass --replace to start another that the other commands will use instead")
     try:
         fixture = load_fixture(seed) if seed else load_fixture()
     except (FileNotFoundError, json.JSONDecodeError) as err:
         raise fail(f"cannot read the fixture: {err}") from None
     with local_aws() as endpoint, Sandbox.start(fixture, autotask_port=autotask_port, xero_port=xero_port) as box:
-        local = LocalDeployment.create(box, endpoint)
+        credentials = sandbox_credentials(seed) if seed else None  # the stack holds the fixture's own credentials
+        local = LocalDeployment.create(box, endpoint, credentials=credentials)
         gateway = serve_gateway(local.stack, box.endpoints)
         write_local({"aws_endpoint": endpoint, "autotask_url": box.autotask_url, "xero_url": box.xero_url,
                      "gateway_url": gateway.url, "stack": local.stack.name,

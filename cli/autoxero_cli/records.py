@@ -7,7 +7,9 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-FLOWS = ("contacts", "invoices", "purchase_orders", "payments")
+from autoxero.sync.flows import FLOWS as REGISTRY
+
+FLOWS = tuple(REGISTRY)
 _BY_NUMBER = {"invoices": ("Invoices", "invoiceNumber", "invoice"),
               "purchase_orders": ("PurchaseOrders", "purchaseOrderNumber", "purchase order")}
 

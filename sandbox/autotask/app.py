@@ -48,6 +48,10 @@ def canonical_path(path: str) -> str:
     parts = path.split("/")
     if len(parts) < 2 or parts[1].lower() != "atservicesrest":
         return path
+    if len(parts) > 4 and parts[-1] == "":
+        # A trailing slash on an entity path is accepted (`/Invoices/`, `/Invoices/entityInformation/fields/`):
+        # KerkhoffTechnologies/django-autotask (djautotask/api.py get_api_url) has sent it to live tenants since 2021.
+        parts = parts[:-1]
     parts[1] = "atservicesrest"
     if len(parts) > 2 and parts[2].lower() == "v1.0":
         parts[2] = "v1.0"
@@ -167,8 +171,8 @@ def _run_api(sim: AutotaskSimulator, handler: Handler, call: Call, auth: bool) -
         return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
     except Exception:
         log.exception("autotask sandbox: unexpected error on %s %s", call.method, call.request.url.path)
-        return JSONResponse({"errors": ["An unexpected error has occurred. Please contact support."]},
-                            status_code=500)
+        # An unhandled server fault: ASP.NET Web API's own answer, not Autotask's `{"errors": [...]}` refusal.
+        return JSONResponse({"Message": "An error has occurred."}, status_code=500)
     finally:
         sim.calls.record(call.method, _template(call))
 
@@ -418,6 +422,13 @@ def _c_webhooks_config(sim: AutotaskSimulator, call: Call) -> Any:
     return sim.configure_webhooks(signing=body.get("signing"), timeout=body.get("timeout"))
 
 
+def _c_wire(sim: AutotaskSimulator, call: Call) -> Any:
+    body = _body(call) if call.method == "POST" else {}
+    if "zone_less_datetimes" in body:
+        sim.zone_less_datetimes = bool(body["zone_less_datetimes"])
+    return {"zone_less_datetimes": sim.zone_less_datetimes}
+
+
 def _c_deliver(sim: AutotaskSimulator, call: Call) -> Any:
     return sim.deliver_webhooks()
 
@@ -460,6 +471,7 @@ def create_app(sim: AutotaskSimulator) -> Starlette:
         control("/faults", _c_faults, ["POST", "DELETE"]),
         control("/clock", _c_clock, ["GET", "POST"]),
         control("/limits", _c_limits, ["GET", "POST"]),
+        control("/wire", _c_wire, ["GET", "POST"]),
         control("/webhooks", _c_webhooks, ["GET"]),
         control("/webhooks/config", _c_webhooks_config, ["POST"]),
         control("/webhooks/deliver", _c_deliver, ["POST"]),

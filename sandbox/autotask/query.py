@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.autotask.errors import AutotaskError
@@ -34,6 +34,7 @@ class Query:
     predicate: Predicate
     max_records: int
     include_fields: list[str] | None
+    include_udfs: list[str] = field(default_factory=list)
 
 
 def lower_keys(obj: dict[str, Any]) -> dict[str, Any]:
@@ -56,25 +57,38 @@ class _Compiler:
         self.udfs = {name.lower(): d for name, d in udfs.items()}
         self.udf_filters = 0
         self.or_conditions = 0
+        self.dropped: list[str] = []   # operators Autotask ignored
 
     def compile_all(self, nodes: Any) -> Predicate:
-        if not isinstance(nodes, list) or not nodes:
-            raise AutotaskError("Invalid query syntax. A query requires at least one filter.")
-        predicates = [self.compile(node) for node in nodes]
+        # No `filter` at all is a 500 (.NET's null-argument message); `"filter": []` is matched as "no condition
+        # holds": 200 with no rows (Servosity/msp-skills#257, both seen on a live tenant).
+        if nodes is None:
+            raise AutotaskError("Value cannot be null.\r\nParameter name: filters")
+        if not isinstance(nodes, list):
+            raise AutotaskError("Invalid query syntax. The filter must be an array.")
+        if not nodes:
+            return lambda record: False
+        predicates = [p for p in (self.compile(node) for node in nodes) if p is not None]
         return lambda record: all(p(record) for p in predicates)
 
-    def compile(self, node: Any) -> Predicate:
+    def compile(self, node: Any) -> Predicate | None:
+        """A node's predicate; None for a node Autotask drops without a word: an unknown operator (`ne` for
+        `noteq`) is discarded and the rows come back unfiltered (WYRE-AI/autotask-mcp#193, confirmed against a
+        live tenant in WYRE-AI/autotask-mcp#282, where an unknown *field* is a 500 instead)."""
         if not isinstance(node, dict):
             raise AutotaskError("Invalid query syntax. A filter must be an object.")
         node = lower_keys(node)
         op = _OPS.get(str(node.get("op", "")).lower())
         if op is None:
-            raise AutotaskError(f"Invalid query syntax. Unknown operator '{node.get('op')}'.")
+            self.dropped.append(str(node.get("op")))
+            return None
         if op in ("and", "or"):
             items = node.get("items")
             if not isinstance(items, list) or not items:
                 raise AutotaskError(f"Invalid query syntax. The '{op}' operator requires items.")
-            predicates = [self.compile(item) for item in items]
+            predicates = [p for p in (self.compile(item) for item in items) if p is not None]
+            if not predicates:
+                return None
             if op == "or":
                 self.or_conditions += len(predicates)
                 return lambda record: any(p(record) for p in predicates)
@@ -163,10 +177,17 @@ def parse_query(entity: EntityDef, body: Any, udfs: dict[str, dict[str, Any]]) -
         if not isinstance(include, list) or not all(isinstance(x, str) for x in include):
             raise AutotaskError("Invalid query syntax. IncludeFields must be an array of field names.")
         include_fields = []
+        include_udfs: list[str] = []
+        by_udf = {name.lower(): name for name in udfs}
         for name in include:
             f = entity.lookup(name)
-            if f is None:
+            if f is not None:
+                if f.name not in include_fields:
+                    include_fields.append(f.name)
+            elif name.lower() in by_udf:   # a UDF named in IncludeFields comes back in userDefinedFields
+                include_udfs.append(by_udf[name.lower()])
+            else:
                 raise AutotaskError(f"Unable to find field {name} on entity {entity.name}.")
-            if f.name not in include_fields:
-                include_fields.append(f.name)
+        return Query(predicate=predicate, max_records=max_records, include_fields=include_fields or ["id"],
+                     include_udfs=include_udfs)
     return Query(predicate=predicate, max_records=max_records, include_fields=include_fields)

@@ -41,10 +41,22 @@ class FieldDef:
         return {
             "name": self.name, "dataType": self.data_type, "length": self.length,
             "isRequired": self.required, "isReadOnly": self.read_only, "isQueryable": self.queryable,
-            "isReference": self.reference is not None, "referenceEntityType": self.reference or "",
+            "isReference": self.reference is not None, "referenceEntityType": reference_entity_type(self.reference),
             "isPickList": self.is_picklist, "picklistValues": self.picklist_values() if self.picklist else None,
             "picklistParentValueField": "", "isSupportedWebhookField": self.webhook,
         }
+
+
+_SINGULAR = {"Companies": "Company", "Countries": "Country", "Currencies": "Currency", "Taxes": "Tax",
+             "TaxCategories": "TaxCategory", "Resources": "Resource"}
+
+
+def reference_entity_type(reference: str | None) -> str:
+    """`referenceEntityType` names the entity in the singular ("Resource", "Company", "Contact"), as a recorded
+    `entityInformation/fields` answer shows (apigrate/autotask-restapi README, fieldInfo example)."""
+    if not reference:
+        return ""
+    return _SINGULAR.get(reference, reference[:-1] if reference.endswith("s") else reference)
 
 
 @dataclass(frozen=True)
@@ -245,6 +257,10 @@ def _invoices() -> EntityDef:
         F("taxRegionID", INTEGER, queryable=False, reference="TaxRegions", **ro),
         F("taxRegionName", STRING, length=200, **ro),
         F("webServiceDate", DATETIME),
+        # Newer fields (tphakala/go-autotask entities/invoices.go, generated from a live tenant: invoiceStatus int64,
+        # invoiceTaxMethodExternalCode string); their picklist values are not public, so none are enforced here.
+        F("invoiceStatus", INTEGER, **ro),
+        F("invoiceTaxMethodExternalCode", STRING, length=100, **ro),
     ), can_update=True, created_field="createDateTime", first_id=24001)
 
 
@@ -275,7 +291,9 @@ def _billing_items() -> EntityDef:
         F("taxCategoryID", INTEGER, reference="TaxCategories", **ro),
         F("billingItemType", INTEGER, picklist=BILLING_ITEM_TYPES, **ro),
         F("subType", INTEGER, **ro),
-        F("nonBillable", BOOLEAN, **ro),
+        # An integer 0/1, not a boolean: tphakala/go-autotask entities/billing_items.go (generated from a live
+        # tenant's entityInformation) types it int64.
+        F("nonBillable", INTEGER, **ro),
         F("itemDate", DATETIME, **ro),
         F("postedDate", DATETIME, **ro),
         F("postedOnTime", DATETIME, **ro),

@@ -25,6 +25,7 @@ from sandbox.autotask.errors import AutotaskError, method_not_allowed
 from sandbox.autotask.query import MAX_PAGE, parse_query
 from sandbox.autotask.schema import (
     COMPANY_TYPE_VENDOR,
+    DATETIME,
     ENTITIES,
     PO_CANCEL,
     PO_NEW,
@@ -37,7 +38,7 @@ from sandbox.autotask.schema import (
     entity,
     webhook_field_id,
 )
-from sandbox.autotask.values import coerce_write, format_datetime, parse_datetime, to_decimal
+from sandbox.autotask.values import coerce_write, format_datetime, to_decimal
 from sandbox.core import CallLog, FaultInjector, SandboxClock
 
 API_RESOURCE_ID = 29682900   # the API user's resource: PersonID of changes made through the API
@@ -48,6 +49,8 @@ FIXTURE_UDF_KEY = "userDefinedFieldDefinitions"
 _DATE_ONLY = {("Invoices", "paidDate")}
 _IMMUTABLE = {("Contacts", "companyID"), ("PurchaseOrders", "vendorID"), ("PurchaseOrderItems", "orderID")}
 _UNCHECKED_REFERENCES = {"Resources"}
+OWN_COMPANY = {"id": 0, "companyName": "Harbour IT Ltd", "companyType": 1, "isActive": True, "phone": "09 555 0000",
+               "ownerResourceID": UI_RESOURCE_ID, "city": "Auckland", "countryID": 153}
 
 Record = dict[str, Any]
 
@@ -87,6 +90,7 @@ class AutotaskSimulator:
         self.hourly_limit = hourly_limit
         self.zone: dict[str, Any] = {"zoneName": "Sandbox (local)", "ci": 100001}
         self.webhooks = wh.WebhookQueue()
+        self.zone_less_datetimes = False   # answer datetimes as older tenants do, without a zone (see _wire_value)
         self._users: dict[str, dict[str, Any]] = {}
         self._codes: set[str] = set()
         self._inflight_lock = threading.Lock()
@@ -110,6 +114,15 @@ class AutotaskSimulator:
         self._sequence: Counter[tuple[str, int]] = Counter()
         self._failures: Counter[tuple[str, int]] = Counter()
         self.webhooks.clear()
+        self._ensure_own_company()
+
+    def _ensure_own_company(self) -> None:
+        """Company id 0, the MSP's own company, exists in every tenant (`Companies.get(0) // the root company`,
+        apigrate/autotask-restapi README; its CompanyToDos example creates under company id 0). Its company type is
+        not documented: it gets Customer here, the case in which a sync would wrongly treat it as a customer."""
+        if 0 not in self._data["Companies"]:
+            e = ENTITIES["Companies"]
+            self._store_new(e, self._ingest(e, OWN_COMPANY))
 
     def reset(self) -> None:
         """Back to an empty tenant: no records, no webhooks, no counters, no faults, default limits.
@@ -119,7 +132,8 @@ class AutotaskSimulator:
             self._requests.clear()
             self.thread_limit, self.hourly_limit = self.default_limits
             self._background_rate, self.refused_hourly, self.peak_count = 0.0, 0, 0
-            self.webhooks.signing, self.webhooks.timeout = "raw", 10.0
+            self.webhooks.signing, self.webhooks.timeout = "escaped", 10.0
+            self.zone_less_datetimes = False
         self.calls.reset()
         self.faults.clear()
 
@@ -150,7 +164,11 @@ class AutotaskSimulator:
                     continue
                 e = _resolve(key)
                 for raw in records:
-                    self._store_new(e, self._ingest(e, raw))
+                    rec = self._ingest(e, raw)
+                    if e.name in wh_resources() and rec["webhookGUID"] is None:
+                        rec["webhookGUID"] = str(uuid.uuid4())
+                    self._store_new(e, rec)
+            self._ensure_own_company()
             self._refresh_webhook_readiness()
 
     def _load_udf_defs(self, e: EntityDef, defs: list[Mapping[str, Any]]) -> None:
@@ -197,10 +215,13 @@ class AutotaskSimulator:
         self._next_id[e.name] = max(self._next_id[e.name], rec["id"] + 1)
 
     def _coerce(self, e: EntityDef, f: FieldDef, value: Any) -> Any:
-        stored = coerce_write(e.name, f, value)
-        if stored is not None and (e.name, f.name) in _DATE_ONLY:
-            stored = format_datetime(parse_datetime(stored).replace(hour=0, minute=0, second=0, microsecond=0))
-        return stored
+        if value is not None and (e.name, f.name) in _DATE_ONLY:
+            # "invoice.paidDate ignores time stamp information and stores the date only" (InvoicesEntity.htm);
+            # for date-only fields "we don't convert timezone datetime values ..., we just set the time portion
+            # to midnight and accept the date value" (REST_API_Calls.htm): the date as written, never shifted.
+            coerce_write(e.name, f, value)  # type and format checks
+            return f"{str(value).strip()[:10]}T00:00:00Z"
+        return coerce_write(e.name, f, value)
 
     def _udf_items(self, e: EntityDef, value: Any) -> list[tuple[str, Any]]:
         """`[{name, value}]` (or a plain mapping) → validated (name, value) pairs."""
@@ -224,14 +245,20 @@ class AutotaskSimulator:
 
     # --- reads -------------------------------------------------------------------------------------
 
-    def _wire(self, e: EntityDef, rec: Record, include: list[str] | None = None) -> Record:
-        if include:
-            out = {name: rec[name] for name in include}
-            out[UDF_KEY] = []
-            return out
-        out = {name: rec[name] for name in e.fields}
-        out[UDF_KEY] = [{"name": n, "value": v} for n, v in rec[UDF_KEY].items()]
+    def _wire(self, e: EntityDef, rec: Record, include: list[str] | None = None,
+              include_udfs: list[str] | None = None) -> Record:
+        names = include or list(e.fields)
+        out = {name: self._wire_value(e.fields[name], rec[name]) for name in names}
+        udfs = [n for n in rec[UDF_KEY] if not include or n in (include_udfs or [])]
+        out[UDF_KEY] = [{"name": n, "value": rec[UDF_KEY][n]} for n in udfs]
         return out
+
+    def _wire_value(self, f: FieldDef, value: Any) -> Any:
+        """Older Autotask responses write datetimes without a zone ("2016-03-30T13:10:35.563", apigrate/
+        autotask-restapi README); they are UTC all the same (REST_API_Calls.htm, "Timestamp format")."""
+        if self.zone_less_datetimes and f.data_type == DATETIME and isinstance(value, str) and value.endswith("Z"):
+            return value[:-1]
+        return value
 
     def udf_definitions(self, e: EntityDef) -> list[dict[str, Any]]:
         with self.lock:
@@ -259,7 +286,8 @@ class AutotaskSimulator:
         start = 0 if after_id is None else bisect.bisect_right(ids, after_id)
         size = query.max_records
         with self.lock:
-            items = [self._wire(e, rec, query.include_fields) for rec in matched[start:start + size]]
+            page = matched[start:start + size]
+            items = [self._wire(e, rec, query.include_fields, query.include_udfs) for rec in page]
         next_after = ids[start + size - 1] if start + size < total else None
         prev_start = max(0, start - size)
         prev_after = ids[prev_start - 1] if prev_start > 0 else None
@@ -686,7 +714,10 @@ class AutotaskSimulator:
             if fields is None:
                 continue
             self._sequence[(f"{prefix}Webhooks", hook_id)] += 1
-            payload = {"Action": action, "Guid": str(uuid.uuid4()), "EntityType": prefix, "Id": rec["id"],
+            # Guid is the webhook's own GUID, the same on every event it sends: NangoHQ/nango routes deliveries
+            # to connections on it (packages/server/lib/webhook/autotask-webhook-routing.ts; "Each Autotask
+            # webhook has a unique Guid", nango.dev/docs/api-integrations/autotask/webhooks).
+            payload = {"Action": action, "Guid": hook["webhookGUID"], "EntityType": prefix, "Id": rec["id"],
                        "Fields": fields, "EventTime": format_datetime(self.clock.now()),
                        "SequenceNumber": self._sequence[(f"{prefix}Webhooks", hook_id)], "PersonID": person_id}
             self.webhooks.pending.append(wh.PendingEvent(
@@ -782,7 +813,7 @@ class AutotaskSimulator:
         for ev in dropped:
             self.webhooks.pending.remove(ev)
             self.webhooks.error_log.append(ev.report(False))
-        payload = {"Action": "Deactivated", "Guid": str(uuid.uuid4()), "EntityType": key[0], "Id": key[1],
+        payload = {"Action": "Deactivated", "Guid": hook["webhookGUID"], "EntityType": key[0], "Id": key[1],
                    "Fields": {}, "EventTime": format_datetime(self.clock.now()), "SequenceNumber": 0,
                    "PersonID": 0}
         return wh.PendingEvent(webhook_entity=key[0], webhook_id=key[1], url=hook["deactivationUrl"],

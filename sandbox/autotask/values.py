@@ -136,6 +136,10 @@ def filter_value(data_type: str, field_name: str, value: Any, *, like: bool = Fa
         return value
     if value is None or isinstance(value, dict | list):
         raise AutotaskError(f"Invalid query syntax. A value is required for the filter on {field_name}.")
+    if data_type in (INTEGER, LONG) and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        # Accepted on 0/1 integer fields such as Contacts.isActive: KerkhoffTechnologies/django-autotask has filtered
+        # contacts with `isActive eq "true"` against live tenants for years (djautotask/sync.py ContactSynchronizer).
+        return Decimal(1) if value.strip().lower() == "true" else Decimal(0)
     if data_type in (INTEGER, LONG, DECIMAL, DOUBLE):
         number = to_decimal(value)
         if number is None:

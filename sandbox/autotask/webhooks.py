@@ -22,13 +22,18 @@ MAX_ATTEMPTS = 5
 DEACTIVATE_AFTER = 25
 SIGNING_MODES = ("raw", "escaped")
 
-# Characters Autotask escapes as \uXXXX inside JSON strings before computing the HMAC (docs/autotask.md §11).
-_ESCAPED = set("&<>'\"\\+`")
+# What Autotask signs (Autotask's "Secret key and payload verification" page,
+# https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/Webhooks/SecretKeyPayloadVerification.htm, and the
+# published verifier msoukhomlinov/n8n-nodes-autotask nodes/Autotask/helpers/webhook/signature.ts, fixed in 2025
+# for non-English characters): the HMAC is over the body with, inside JSON strings, `& < > ' " + \`` and every
+# non-ASCII UTF-16 unit written as \uXXXX in upper-case hex (`\"` becomes `\u0022`; characters outside the BMP
+# become two escapes, a surrogate pair, as .NET's encoder writes them); other escapes such as `\\` stay as they
+# are. The body delivered is the plain JSON (raw UTF-8), so a receiver must re-escape it to verify.
+_ESCAPED = set("&<>'+`")
 
 
 def escape_json_strings(raw: str) -> str:
-    """Re-escape a JSON text the way Autotask does before signing: inside string literals, the characters
-    `& < > ' " \\ + \\`` and every non-ASCII character become `\\uXXXX` (upper-case hex, UTF-16 units)."""
+    """Re-escape a JSON text the way Autotask does before signing (see above)."""
     out: list[str] = []
     in_string = False
     i = 0
@@ -46,10 +51,7 @@ def escape_json_strings(raw: str) -> str:
             continue
         if ch == "\\":
             nxt = raw[i + 1] if i + 1 < len(raw) else ""
-            if nxt in ('"', "\\"):
-                out.append(f"\\u{ord(nxt):04X}")
-            else:
-                out.append(ch + nxt)
+            out.append("\\u0022" if nxt == '"' else ch + nxt)
             i += 2
             continue
         if ch in _ESCAPED or ord(ch) > 127:
@@ -61,7 +63,7 @@ def escape_json_strings(raw: str) -> str:
     return "".join(out)
 
 
-def sign(secret: str, body: bytes, mode: str = "raw") -> str:
+def sign(secret: str, body: bytes, mode: str = "escaped") -> str:
     """The X-Hook-Signature value: `sha1=` + base64(HMAC-SHA1(secret, body))."""
     message = escape_json_strings(body.decode("utf-8")).encode("utf-8") if mode == "escaped" else body
     digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha1).digest()
@@ -103,7 +105,7 @@ class WebhookQueue:
     pending: list[PendingEvent] = field(default_factory=list)
     error_log: list[dict[str, Any]] = field(default_factory=list)
     delivered: list[dict[str, Any]] = field(default_factory=list)
-    signing: str = "raw"
+    signing: str = "escaped"
     timeout: float = 10.0
 
     def clear(self) -> None:

@@ -244,6 +244,14 @@ def _control_routes(sim: XeroSimulator) -> list[Route]:  # noqa: PLR0915 - one s
     async def webhooks(request: Request) -> Response:
         return JSONResponse(sim.webhooks.snapshot())
 
+    async def settlement_events(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                sim.settlement_events = bool((await _json(request))["enabled"])
+            except (ValueError, KeyError, TypeError) as exc:
+                return bad(f'expected {{"enabled": true|false}}: {exc}')
+        return JSONResponse({"enabled": sim.settlement_events})
+
     async def deliver(request: Request) -> Response:
         results = await run_in_threadpool(sim.webhooks.deliver, sim.credentials["webhook_key"])
         return JSONResponse({"deliveries": results})
@@ -340,6 +348,7 @@ def _control_routes(sim: XeroSimulator) -> list[Route]:  # noqa: PLR0915 - one s
         Route("/_sandbox/webhooks", webhooks, methods=["GET"]),
         Route("/_sandbox/webhooks/targets", targets, methods=["POST", "DELETE"]),
         Route("/_sandbox/webhooks/deliver", deliver, methods=["POST"]),
+        Route("/_sandbox/webhooks/settlement-events", settlement_events, methods=["GET", "POST"]),
         Route("/_sandbox/webhooks/intent-to-receive", intent, methods=["POST"]),
         Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
         Route("/_sandbox/limits", limits, methods=["GET", "POST"]),

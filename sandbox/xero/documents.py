@@ -382,13 +382,14 @@ def _changed(before: Record | None, after: Record) -> bool:
     return any(after.get(k) != before.get(k) for k in set(after) | set(before) if k != "UpdatedDateUTC")
 
 
-def _finish(ctx: WriteContext, kind: DocKind, record: Record, before: Record | None) -> Record:
+def _finish(ctx: WriteContext, kind: DocKind, record: Record, before: Record | None, *,
+            announce: bool = True) -> Record:
     refresh_balances(ctx.org, kind, record)
     if _changed(before, record):
         if not (ctx.trusted and before is None and record.get("UpdatedDateUTC")):
             record["UpdatedDateUTC"] = ctx.now
         kind.records(ctx.org)[record[kind.id_field]] = record
-        if kind.category:
+        if kind.category and announce:
             data = {"Type": record["Type"], "Status": record["Status"]} if kind is CREDIT_NOTES else None
             ctx.emit(kind.category, "CREATE" if before is None else "UPDATE", record[kind.id_field], data)
     return record
@@ -472,9 +473,11 @@ def save_document(ctx: WriteContext, kind: DocKind, payload: dict[str, Any],
 
 
 def set_status(ctx: WriteContext, kind: DocKind, record: Record) -> Record:
-    """Recompute balances after a payment or allocation changed, bumping and announcing the document."""
+    """Recompute balances after a payment or allocation changed, bumping the document's UpdatedDateUTC.
+    Whether Xero also sends an INVOICE/CREDITNOTE webhook event for that is undocumented: announced only when
+    the simulator's `settlement_events` is on (see sandbox/xero/README.md, Webhooks)."""
     before = dict(record)
-    return _finish(ctx, kind, dict(record), before)
+    return _finish(ctx, kind, dict(record), before, announce=ctx.settlement_events)
 
 
 # ---------------------------------------------------------------------------------------------- rendering

@@ -133,6 +133,7 @@ class WriteContext:
     unitdp: int = 2
     emit: Emit = field(default=lambda category, event_type, resource_id, data: None)
     trusted: bool = False  # fixture loading: ids, numbers and timestamps may be given
+    settlement_events: bool = False  # announce payment/allocation changes as document UPDATEs (unverified)
 
     @property
     def today(self) -> date:

@@ -2,7 +2,9 @@
 
 A payment or an allocation changes the document it settles: AmountDue falls, the document turns PAID
 (with FullyPaidOnDate) when nothing is left, and deleting the payment/allocation re-opens it. Each of these
-is an UPDATE of the document (and so an INVOICE or CREDITNOTE webhook event).
+bumps the document's UpdatedDateUTC ("the timestamp of the last edit", Xero's dates-and-timestamps guide);
+whether Xero also sends an INVOICE or CREDITNOTE webhook event for it is not documented, so the simulator
+sends one only with `settlement_events` on.
 """
 
 from __future__ import annotations

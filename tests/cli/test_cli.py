@@ -83,6 +83,8 @@ def test_the_user_journey(served, tmp_path):
     assert reconciled.exit_code == 0 and (tmp_path / "reconciliation.md").exists()
     resynced = cli("resync", "invoice", "24005")
     assert resynced.exit_code == 0 and "synced" in resynced.output
+    by_number = cli("resync", "invoice", "INV-10005")
+    assert by_number.exit_code == 0 and "invoice INV-10005: synced" in by_number.output
     assert len([i for i in served.sandbox.xero.state("Invoices") if i.get("InvoiceNumber") == "INV-10005"]) == 1
 
 
@@ -143,6 +145,8 @@ def test_the_region_comes_from_samconfig_for_its_stack(tmp_path, monkeypatch):
     (("settings", "validate", "/no/such/file.yaml"), "does not exist"),
     (("attention", "explain", "invoices", "999999"), "no attention item"),
     (("resync", "invoice", "1"), "Autotask has no invoice 1"),
+    (("resync", "invoice", "INV-99999"), "Autotask has no invoice numbered 'INV-99999'"),
+    (("attention", "explain", "invoices", "INV-99999"), "Autotask has no invoice numbered 'INV-99999'"),
     (("credentials", "set", "ledger"), "unknown system"),
 ])
 def test_errors_are_one_clear_line(served, args, message):
@@ -269,6 +273,9 @@ def test_sandbox_serve_is_found_by_other_commands(tmp_path):
                                 capture_output=True, text=True, timeout=120, check=False)
         assert status.returncode == 0, status.stdout + status.stderr
         assert "Xero: not connected" in status.stdout
+        second = subprocess.run([sys.executable, "-m", "autoxero_cli", "sandbox", "serve"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert second.returncode == 1 and "a sandbox is already running" in second.stderr
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=30)

@@ -13,6 +13,7 @@ from autoxero.sync.invoices import run_invoices
 from autoxero.webhooks import autotask_signature
 from autoxero_cli.invoke import invoke
 from sandbox.fixtures.builder import NO_EXTERNAL, STANDARD, SUPPORT, Tenant
+from tests.flows.test_autotask_webhook_events import sqs_records
 from tests.flows.test_invoice_rules import contacts_named, settle
 
 
@@ -36,9 +37,10 @@ def test_new_attention_items_are_announced_once(local):
     rt = settle(local, tenant, {"invoices": {"default_account_code": "999"}})
     url = subscribe(local)
     execute_run(rt, build_run(rt, "invoices", None, False), run_invoices)
-    [mail] = inbox(local, url)
-    assert "1 record(s) need attention" in mail["Subject"] and "A-2" in mail["Message"]
-    assert "autoxero attention" in mail["Message"]
+    [mail] = inbox(local, url)  # one digest for the run
+    assert "1 invoices record(s) need a change" in mail["Subject"]
+    assert "1. Invoice A-2 (Alpha Ltd)" in mail["Message"]  # the number and the customer
+    assert "What is wrong:" in mail["Message"] and "What to change:" in mail["Message"]
     execute_run(rt, build_run(rt, "invoices", None, False), run_invoices)  # the same problem again
     assert inbox(local, url) == []
 
@@ -72,12 +74,8 @@ def test_company_webhook_reaches_xero_once(local):
     url = local.stack.physical["AutotaskEventsQueue"]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 2
-    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
-                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-                "awsRegion": "us-east-1"} for m in messages]
-    reply = invoke("SyncContactsFunction", {"Records": records}, local.stack, local.sandbox.endpoints)
+    reply = invoke("SyncContactsFunction", {"Records": sqs_records(messages)}, local.stack, local.sandbox.endpoints)
     assert reply["batchItemFailures"] == []
     assert [c["Name"] for c in contacts_named(local, "Charlie Holdings Ltd")] == ["Charlie Holdings Ltd"]
     updates = [e for e in rt.state.ledger.history("contacts", 3) if e.action == "update"]
-    assert len(updates) == 1  # the duplicate event was recognised (Powertools Idempotency on its guid)
+    assert len(updates) == 1  # the duplicate event names the same company: synced once

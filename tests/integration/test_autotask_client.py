@@ -40,14 +40,16 @@ from autoxero.autotask import query as q
 from autoxero.autotask.limiter import slot_lease_name
 from autoxero.autotask.models import BillingItem, Company, FieldInfo, Invoice
 from autoxero.state import Leases, StateTable
-from autoxero.state.table import cache_key
 from sandbox.autotask import AutotaskSimulator, create_app
+from sandbox.autotask.simulator import OWN_COMPANY
 from sandbox.autotask.testing import RunningAutotask, running_autotask
 from sandbox.core import SandboxClock, serve_in_thread
 
 DEMO: dict[str, Any] = json.loads((Path(__file__).parents[2] / "sandbox/fixtures/demo.json").read_text())
 CREDS: dict[str, str] = DEMO["sandbox"]["autotask"]
 AT = DEMO["autotask"]
+# Every tenant also has company 0, the MSP's own company (apigrate/autotask-restapi README: the root company).
+ALL_COMPANIES = [OWN_COMPANY, *AT["Companies"]]
 API = "/atservicesrest/v1.0"
 CODE = CREDS["integration_code"]
 
@@ -124,13 +126,13 @@ def calls(client: AutotaskClient, method: str, entity: str) -> int:
 # --- zone discovery -----------------------------------------------------------------------------------
 
 def test_zone_is_discovered_once_and_cached_in_the_table(at, make_client, state, clock):
-    cache = DynamoZoneCache(state.table)
+    cache = DynamoZoneCache(state.cache, state.table.now)
     first = make_client(zone_cache=cache)
     assert first.get("Companies", AT["Companies"][0]["id"])["companyName"] == AT["Companies"][0]["companyName"]
     first.get("Companies", AT["Companies"][1]["id"])
     assert calls(first, "GET", "zoneInformation") == 1
     assert first.base_url == f"{at.url}/atservicesrest/v1.0"
-    assert state.table.get(cache_key("autotask-zone"))["url"] == first.base_url
+    assert state.cache.get("autotask-zone").document == first.base_url
 
     second = make_client(zone_cache=cache)
     second.get("Companies", AT["Companies"][0]["id"])
@@ -144,7 +146,7 @@ def test_zone_is_discovered_once_and_cached_in_the_table(at, make_client, state,
 
 
 def test_zone_cache_is_per_api_user(at, make_client, state):
-    cache = DynamoZoneCache(state.table)
+    cache = DynamoZoneCache(state.cache, state.table.now)
     cache.put("someone-else@example.com", "https://webservices9.autotask.net/atservicesrest/v1.0")
     client = make_client(zone_cache=cache)
     client.get("Companies", AT["Companies"][0]["id"])
@@ -161,7 +163,7 @@ def test_a_401_on_a_cached_zone_rediscovers_once_and_retries(at, make_client):
         cache.put(CREDS["username"], f"{old_server.url}/atservicesrest/v1.0")
         client = make_client(zone_cache=cache)
         companies = list(client.query("Companies", Query.all()))
-        assert len(companies) == len(AT["Companies"])
+        assert len(companies) == len(ALL_COMPANIES)
         assert calls(client, "GET", "zoneInformation") == 1
         assert calls(client, "POST", "Companies") == 2                # 401 on the old zone, then the new one
         assert old.calls.snapshot()["calls"] == {f"POST {API}/Companies/query": 1}
@@ -317,7 +319,7 @@ def test_include_fields_limit_the_columns_and_keep_id(make_client):
     rows = list(client.query("Companies", Query([q.eq("isActive", True)], include_fields=["companyName"])))
     assert rows
     assert all(set(row) == {"id", "companyName", "userDefinedFields"} for row in rows)
-    assert len(rows) == sum(1 for c in AT["Companies"] if c.get("isActive", True))
+    assert len(rows) == sum(1 for c in ALL_COMPANIES if c.get("isActive", True))
 
 
 def test_count(make_client):
@@ -523,6 +525,44 @@ def test_dropped_connection_mid_response_is_retried(at, make_client):
     assert calls(client, "POST", "Products") == 3
 
 
+# A 500 is not always a refusal: Autotask refuses with `{"errors": [...]}` (its PATCH page); ASP.NET Web API answers an
+# unhandled server exception with `{"Message": "An error has occurred."}` (the sandbox does the same).
+UNHANDLED = {"Message": "An error has occurred."}
+
+
+def test_a_500_that_is_not_a_refusal_is_retried(at, make_client, fake_time):
+    fault(at, {"kind": "status", "status": 500, "probability": 1.0, "times": 2, "path": f"{API}/Invoices/query",
+               "body": UNHANDLED})
+    client = make_client()
+    assert len(list(client.query("Invoices", Query.all()))) == len(AT["Invoices"])
+    assert calls(client, "POST", "Invoices") == 3 and len(fake_time.sleeps) == 2
+
+
+def test_a_500_with_an_empty_body_or_a_deadlock_is_retried(at, make_client, fake_time):
+    fault(at, {"kind": "status", "status": 500, "probability": 1.0, "times": 1, "path": f"{API}/Products/query",
+               "body": ""},
+          {"kind": "status", "status": 500, "probability": 1.0, "times": 1, "path": f"{API}/TaxRegions/query",
+               "body": {"errors": ["Transaction (Process ID 71) was deadlocked on lock resources with another process "
+                                   "and has been chosen as the deadlock victim. Rerun the transaction."]}})
+    client = make_client()
+    assert len(list(client.query("Products", Query.all()))) == len(AT["Products"])
+    assert len(list(client.query("TaxRegions", Query.all()))) == len(AT["TaxRegions"])
+    assert calls(client, "POST", "Products") == 2 and calls(client, "POST", "TaxRegions") == 2
+
+
+def test_an_unhandled_500_on_a_create_is_not_repeated(at, make_client, fake_time):
+    """The record may have been written before the server failed: look before creating again."""
+    fault(at, {"kind": "status", "status": 500, "probability": 1.0, "times": 1, "body": UNHANDLED,
+               "path": f"{API}/Companies/*/Contacts"})
+    client = make_client()
+    company = AT["Companies"][2]["id"]
+    with pytest.raises(AutotaskUnavailable) as caught:
+        client.create("Contacts", {"companyID": company, "firstName": "Maybe", "lastName": "Written",
+                                   "isActive": 1}, parent=("Companies", company))
+    assert caught.value.uncertain is True and caught.value.status == 500
+    assert calls(client, "POST", "Contacts") == 1
+
+
 def test_permission_error_is_not_retried(at, make_client, fake_time):
     fault(at, {"kind": "status", "status": 500, "probability": 1.0, "path": f"{API}/PurchaseOrders/query",
                "body": {"errors": ["The logged in Resource does not have the adequate permissions to query "
@@ -656,7 +696,7 @@ def test_dynamodb_semaphore_keeps_six_invocations_within_three_threads(at, make_
         assert client.base_url                                              # discover zones up front
     with InflightWatch(at.sim, "Companies") as watch:
         results = run_concurrently(clients, lambda c: len(list(c.query("Companies", Query.all()))))
-    assert results == [len(AT["Companies"])] * 6
+    assert results == [len(ALL_COMPANIES)] * 6
     assert watch.peak <= 3
     assert record["max"] <= 3
     assert sum(calls(c, "POST", "Companies") for c in clients) == 6         # not one Itgenatr005 retry
@@ -684,7 +724,7 @@ def test_in_process_limiter_alone_holds_threads_of_one_invocation(at, make_clien
     assert client.base_url
     with InflightWatch(at.sim, "Companies") as watch:
         results = run_concurrently([client] * 6, lambda c: len(list(c.query("Companies", Query.all()))))
-    assert results == [len(AT["Companies"])] * 6
+    assert results == [len(ALL_COMPANIES)] * 6
     assert watch.peak <= 3
     assert client.retries == 0
 

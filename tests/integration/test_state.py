@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from autoxero.settings import SyncSettings
-from autoxero.state import CursorRegression, LeaseBusy, LeaseLost, SettingsConflict, State, StateTable
+from autoxero.state import CursorRegression, Identity, LeaseBusy, LeaseLost, SettingsConflict, State, StateTable
 from autoxero_cli.template import table_definition
 
 
@@ -44,35 +44,44 @@ class TestCursors:
 
 
 class TestIdMap:
-    def test_pending_then_synced_in_both_directions(self, state: State):
-        pending = state.ids.mark_pending("invoice", 101, identity="INV-101", content_hash="h1")
-        assert pending.status == "pending" and pending.xero_id is None
-        state.ids.record("invoice", 101, xero_id="x-1", identity="INV-101", content_hash="h1", xero_number="INV-101")
+    def test_pending_with_its_identity_then_synced_in_both_directions(self, state: State):
+        identity = Identity("INV-101", "InvoiceNumber", "invoice", "contact-1")
+        assert state.ids.mark_pending("invoice", 101, identity, content_hash="h1")
+        pending = state.ids.get("invoice", 101)
+        assert pending.status == "pending" and pending.xero_id is None and pending.identity == identity
+        state.ids.record("invoice", 101, xero_id="x-1", identity=identity, content_hash="h1", xero_number="INV-101")
         entry = state.ids.get("invoice", 101)
         assert entry is not None and entry.status == "synced" and entry.xero_id == "x-1"
-        back = state.ids.by_xero_id("invoice", "x-1")
-        assert back is not None and back.autotask_id == "101"
+        back = state.ids.by_xero_ids("invoice", ["x-1"])
+        assert back["x-1"].autotask_id == "101" and back["x-1"].identity == identity
 
     def test_get_many_reads_in_batches(self, state: State):
         for i in range(130):
-            state.ids.record("contact", i, xero_id=f"c-{i}", identity=f"n{i}", content_hash=str(i))
+            state.ids.record("contact", i, xero_id=f"c-{i}", identity=Identity(f"n{i}"), content_hash=str(i))
         found = state.ids.get_many("contact", list(range(0, 140)))
         assert len(found) == 130
         assert found["129"].xero_id == "c-129"
 
     def test_kinds_do_not_collide(self, state: State):
-        state.ids.record("invoice", 5, xero_id="inv", identity="a", content_hash="h")
-        state.ids.record("bill", 5, xero_id="bill", identity="b", content_hash="h")
+        state.ids.record("invoice", 5, xero_id="inv", identity=Identity("a"), content_hash="h")
+        state.ids.record("bill", 5, xero_id="bill", identity=Identity("b"), content_hash="h")
         assert state.ids.get("invoice", 5).xero_id == "inv"
         assert state.ids.get("bill", 5).xero_id == "bill"
 
-    def test_pending_update_keeps_the_known_xero_id(self, state: State):
-        state.ids.record("contact", 7, xero_id="c-7", identity="Acme", content_hash="old")
-        entry = state.ids.mark_pending("contact", 7, identity="Acme Ltd", content_hash="new", xero_id="c-7")
-        assert entry.xero_id == "c-7" and state.ids.get("contact", 7).status == "pending"
+    def test_neither_a_write_ahead_nor_a_refusal_overwrites_a_synced_entry(self, state: State):
+        state.ids.record("invoice", 7, xero_id="x-7", identity=Identity("INV-7"), content_hash="h")
+        assert not state.ids.mark_pending("invoice", 7, Identity("INV-7"), content_hash="other")
+        assert not state.ids.refused("invoice", 7)
+        entry = state.ids.get("invoice", 7)
+        assert (entry.status, entry.xero_id, entry.content_hash) == ("synced", "x-7", "h")
+
+    def test_a_refusal_fails_a_pending_entry(self, state: State):
+        assert state.ids.mark_pending("invoice", 8, Identity("INV-8"), content_hash="h")
+        assert state.ids.refused("invoice", 8)
+        assert state.ids.get("invoice", 8).status == "failed"
 
     def test_set_status(self, state: State):
-        state.ids.record("invoice", 9, xero_id="x", identity="i", content_hash="h")
+        state.ids.record("invoice", 9, xero_id="x", identity=Identity("i"), content_hash="h")
         state.ids.set_status("invoice", 9, "voided")
         assert state.ids.get("invoice", 9).status == "voided"
 

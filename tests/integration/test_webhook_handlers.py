@@ -124,13 +124,23 @@ class TestAutotaskWebhook:
         assert (message["entity"], message["id"], message["guid"]) == ("Company", 42, "g-1")
 
     def test_signature_over_autotask_escaped_body_is_accepted(self, secrets):
-        from autoxero.webhooks import _escape_like_autotask
-
+        """Autotask hashes the body with `"`, `&` and non-ASCII as upper-case \\uXXXX escapes (vector by hand)."""
         body = self.body()
-        signature = autotask_signature(AUTOTASK_KEY, _escape_like_autotask(body.encode()))
+        signed = body.replace('\\"Whānau\\"', r"\u0022Wh\u0101nau\u0022")
+        signed = signed.replace("Ngā Tāngata", r"Ng\u0101 T\u0101ngata").replace(" & ", r" \u0026 ")
+        assert signed != body and "ā" not in signed
         reply = invoke("AutotaskWebhookFunction", api_event("/webhooks/autotask", body, {
-            "X-Hook-Signature": signature}), secrets)
+            "X-Hook-Signature": autotask_signature(AUTOTASK_KEY, signed.encode())}), secrets)
         assert reply["statusCode"] == 200
+
+    def test_every_event_of_a_webhook_has_its_own_key(self, secrets):
+        """`Guid` is the webhook's GUID, the same on all its events: the key is Guid + record + sequence + time."""
+        for sequence in (3, 4):
+            body = self.body(SequenceNumber=sequence)
+            invoke("AutotaskWebhookFunction", api_event("/webhooks/autotask", body, {
+                "X-Hook-Signature": autotask_signature(AUTOTASK_KEY, body.encode())}), secrets)
+        keys = [m["event_key"] for m in queued(secrets, "AutotaskEventsQueue")]
+        assert len(keys) == 2 and len(set(keys)) == 2 and all(k.startswith("g-1/Company/42/") for k in keys)
 
     def test_forged_signature_is_401(self, secrets):
         body = self.body()

@@ -50,13 +50,13 @@ def f(op: str, field: str, value: object = None, **kw: object) -> dict:
     (f("noteq", "companyType", 1), [1005, 1006]),
     (f("gt", "id", 1004), [1005, 1006]),
     (f("gte", "id", 1004), [1004, 1005, 1006]),
-    (f("lt", "id", 1002), [1001]),
-    (f("lte", "id", 1002), [1001, 1002]),
+    (f("lt", "id", 1002), [0, 1001]),          # company 0, the MSP's own, is in every tenant
+    (f("lte", "id", 1002), [0, 1001, 1002]),
     (f("beginsWith", "companyName", "kauri"), [1001]),
     (f("endsWith", "companyName", "dental"), [1002]),
-    (f("contains", "companyName", "LTD"), [1001, 1006]),
+    (f("contains", "companyName", "LTD"), [0, 1001, 1006]),
     (f("exist", "territoryID"), [1001, 1002, 1003, 1004, 1006]),
-    (f("notExist", "territoryID"), [1005]),
+    (f("notExist", "territoryID"), [0, 1005]),
     (f("in", "id", [1001, 1003, 9999]), [1001, 1003]),
     (f("notIn", "companyType", [1, 3]), [1005]),
     (f("eq", "isActive", False), [1006]),
@@ -117,9 +117,16 @@ def test_unknown_udf_is_an_error(client: httpx.Client):
     assert "Favourite Colour" in error(client, "Companies", {"filter": [f("exist", "Favourite Colour", udf=True)]})
 
 
-@pytest.mark.parametrize("body", [{}, {"filter": []}, {"Filter": None}, {"MaxRecords": 10}])
+@pytest.mark.parametrize("body", [{}, {"Filter": None}, {"MaxRecords": 10}])
 def test_a_query_needs_a_filter(client: httpx.Client, body: dict):
-    assert "filter" in error(client, "Companies", body).lower()
+    """Servosity/msp-skills#257 (live tenant): a body without `filter` is a 500."""
+    assert "filters" in error(client, "Companies", body).lower()
+
+
+def test_an_empty_filter_list_matches_nothing(client: httpx.Client):
+    """Servosity/msp-skills#257 (live tenant): `{"filter": []}` answers 200 with no rows."""
+    assert ids(client, "Companies") == []
+    assert client.post("/Companies/query/count", json={"filter": []}).json() == {"queryCount": 0}
 
 
 def test_property_names_and_operators_are_not_case_sensitive(client: httpx.Client):
@@ -132,7 +139,7 @@ def test_booleans_must_be_json_booleans(client: httpx.Client):
     for bad in ("true", 1, None):
         body = {"filter": [{"op": "eq", "field": "isActive", "value": bad}]}
         assert "true or false" in error(client, "Companies", body)
-    assert ids(client, "Companies", f("eq", "isActive", True)) == [1001, 1002, 1003, 1004, 1005]
+    assert ids(client, "Companies", f("eq", "isActive", True)) == [0, 1001, 1002, 1003, 1004, 1005]
 
 
 def test_contacts_is_active_is_an_integer_field(client: httpx.Client):
@@ -167,9 +174,20 @@ def test_not_queryable_fields_are_still_returned(client: httpx.Client):
     assert r.json()["items"][0]["dueDate"] == "2026-08-21T00:00:00Z"
 
 
-def test_unknown_field_and_unknown_operator(client: httpx.Client):
+def test_unknown_field_is_an_error_but_an_unknown_operator_is_dropped(client: httpx.Client):
+    """WYRE-AI/autotask-mcp#282 (live): an unknown field is a 500; #193: an unknown operator (`ne`) is discarded
+    and the rows come back unfiltered."""
     assert "nosuchfield" in error(client, "Companies", {"filter": [f("eq", "nosuchfield", 1)]})
-    assert "between" in error(client, "Companies", {"filter": [f("between", "id", 1)]})
+    everything = ids(client, "Companies", f("gte", "id", 0))
+    assert ids(client, "Companies", f("ne", "companyType", 1)) == everything
+    assert ids(client, "Companies", f("between", "id", 1), f("eq", "companyType", 7)) == [1005]
+    assert ids(client, "Companies", {"op": "or", "items": [f("ne", "id", 1), f("eq", "id", 1001)]}) == [1001]
+
+
+def test_true_and_false_are_accepted_on_integer_flags(client: httpx.Client):
+    """KerkhoffTechnologies/django-autotask (djautotask/sync.py) filters Contacts with `isActive eq "true"`."""
+    assert ids(client, "Contacts", f("eq", "isActive", "true")) == ids(client, "Contacts", f("eq", "isActive", 1))
+    assert ids(client, "Contacts", f("eq", "isActive", "FALSE")) == ids(client, "Contacts", f("eq", "isActive", 0))
 
 
 def test_wrong_value_types_are_errors_not_crashes(client: httpx.Client):
@@ -205,9 +223,9 @@ def test_get_query_with_search_parameter(client: httpx.Client):
 
 def test_count_post_and_get(client: httpx.Client):
     body = {"filter": [f("eq", "companyType", 1)]}
-    assert client.post("/Companies/query/count", json=body).json() == {"queryCount": 4}
-    assert client.get("/Companies/query/count", params={"search": json.dumps(body)}).json() == {"queryCount": 4}
-    assert client.post("/Companies/query/count", json={"filter": []}).status_code == 500
+    assert client.post("/Companies/query/count", json=body).json() == {"queryCount": 5}
+    assert client.get("/Companies/query/count", params={"search": json.dumps(body)}).json() == {"queryCount": 5}
+    assert client.post("/Companies/query/count", json={}).status_code == 500
 
 
 def test_decimal_and_negative_comparisons(client: httpx.Client):
@@ -258,3 +276,48 @@ def test_no_query_body_crashes_the_simulator(client: httpx.Client, body: object)
         assert "unexpected" not in data["errors"][0]
     else:
         assert set(data) == {"items", "pageDetails"}
+
+
+# --- shapes a live tenant answers with, each from a recorded or generated public source (sandbox README) ----
+
+def field_info(client: httpx.Client, entity: str) -> dict[str, dict]:
+    return {f["name"]: f for f in client.get(f"/{entity}/entityInformation/fields").json()["fields"]}
+
+
+def test_reference_entity_types_are_singular(client: httpx.Client):
+    """apigrate/autotask-restapi README, a recorded fieldInfo answer: "Resource", "Company", "Contact"."""
+    assert field_info(client, "Companies")["ownerResourceID"]["referenceEntityType"] == "Resource"
+    assert field_info(client, "Contacts")["companyID"]["referenceEntityType"] == "Company"
+    assert field_info(client, "Invoices")["paymentTerm"]["referenceEntityType"] == "PaymentTerm"
+    assert field_info(client, "Companies")["phone"]["referenceEntityType"] == ""
+
+
+def test_invoice_and_billing_item_fields_as_a_live_tenant_has_them(client: httpx.Client):
+    """tphakala/go-autotask entities/invoices.go and billing_items.go (generated from a live tenant)."""
+    invoice = field_info(client, "Invoices")
+    assert invoice["invoiceStatus"]["dataType"] == "integer"
+    assert invoice["invoiceTaxMethodExternalCode"]["dataType"] == "string"
+    assert field_info(client, "BillingItems")["nonBillable"]["dataType"] == "integer"
+    assert "invoiceStatus" in client.get("/Invoices/3001").json()["item"]
+
+
+def test_the_root_company_is_there(client: httpx.Client):
+    assert client.get("/Companies/0").json()["item"]["id"] == 0
+
+
+def test_include_fields_may_name_a_udf(client: httpx.Client):
+    r = client.post("/Companies/query", json={"filter": [{"op": "eq", "field": "id", "value": 1001}],
+                                              "IncludeFields": ["companyName", "Billing Contact"]})
+    assert r.status_code == 200, r.text
+    [item] = r.json()["items"]
+    assert item["userDefinedFields"] == [{"name": "Billing Contact", "value": "Mere Tane"}]
+    assert set(item) == {"companyName", "userDefinedFields"} | ({"id"} if "id" in item else set())
+
+
+def test_an_unhandled_fault_is_not_an_autotask_refusal(at: RunningAutotask, client: httpx.Client, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated server bug")
+
+    monkeypatch.setattr(at.sim, "api_get", boom)
+    r = client.get("/Companies/1001")
+    assert r.status_code == 500 and r.json() == {"Message": "An error has occurred."}

@@ -265,10 +265,11 @@ def test_udf_subscription(at: RunningAutotask, client: httpx.Client, receiver: R
     assert receiver.payloads()[0]["Fields"] == {"CompanyName": "Pohutukawa Dental", "Billing Contact": "Aroha Ngata"}
 
 
-def test_escaped_signing_mode(at: RunningAutotask, client: httpx.Client, receiver: Receiver):
+def test_escaped_signing_is_the_default(at: RunningAutotask, client: httpx.Client, receiver: Receiver):
     """Autotask signs a body whose special and non-ASCII characters are \\u-escaped (docs/autotask.md §11)."""
+    at.sim.reset()
+    at.sim.load(small_tenant())
     register(client, receiver)
-    at.sim.configure_webhooks(signing="escaped")
     at.sim.touch("Companies", 1004, {"companyName": 'Ngā Tāngata "Whānau" & Co'})
     deliver(at)
     _, headers, body = receiver.requests[0]
@@ -283,6 +284,17 @@ def test_escape_json_strings():
     assert escape_json_strings('{"a":"say \\"hi\\""}') == '{"a":"say \\u0022hi\\u0022"}'
     assert escape_json_strings('{"a":1,"b":true}') == '{"a":1,"b":true}'
     assert escape_json_strings('{"a":"😀"}') == '{"a":"\\uD83D\\uDE00"}'
+    assert escape_json_strings('{"a":"C:\\\\x `y` + z"}') == '{"a":"C:\\\\x \\u0060y\\u0060 \\u002B z"}'
+
+
+def test_every_event_carries_the_webhooks_own_guid(at: RunningAutotask, client: httpx.Client, receiver: Receiver):
+    """NangoHQ/nango routes Autotask deliveries on payload Guid == the webhook's webhookGUID."""
+    hook_id = register(client, receiver)
+    client.patch("/Companies", json={"id": 1001, "companyName": "First Ltd"})
+    client.patch("/Companies", json={"id": 1002, "companyName": "Second Ltd"})
+    deliver(at)
+    guid = client.get(f"/CompanyWebhooks/{hook_id}").json()["item"]["webhookGUID"]
+    assert [(p["Guid"], p["SequenceNumber"]) for p in receiver.payloads()] == [(guid, 1), (guid, 2)]
 
 
 def test_webhook_configuration_via_control_api(at: RunningAutotask, client: httpx.Client):

@@ -89,9 +89,25 @@ def test_invoice_write_back_fields(client: httpx.Client):
     assert invoice["invoiceNumber"] == "XERO-0042"
 
 
-def test_paid_date_is_a_date_only(client: httpx.Client):
-    client.patch("/Invoices", json={"id": 3001, "paidDate": "2026-11-15T13:45:10+13:00"})
+@pytest.mark.parametrize("written", ["2026-11-15T13:45:10+13:00", "2026-11-15T00:00:00+13:00",
+                                     "2026-11-15T20:00:00-05:00", "2026-11-15", "2026-11-15T00:00:00"])
+def test_paid_date_is_the_date_as_written(client: httpx.Client, written: str):
+    """InvoicesEntity.htm: paidDate "ignores time stamp information and stores the date only"; REST_API_Calls.htm:
+    date-only fields are not converted between zones, the time is set to midnight and the date accepted."""
+    client.patch("/Invoices", json={"id": 3001, "paidDate": written})
     assert get(client, "Invoices", 3001)["paidDate"] == "2026-11-15T00:00:00Z"
+
+
+def test_older_tenants_answer_datetimes_without_a_zone(at, client: httpx.Client):
+    """apigrate/autotask-restapi README (recorded): "lastTrackedModifiedDateTime": "2016-03-30T13:10:35.563"."""
+    with at.control() as control:
+        assert control.post("/wire", json={"zone_less_datetimes": True}).json() == {"zone_less_datetimes": True}
+    try:
+        invoice = get(client, "Invoices", 3001)
+        assert invoice["invoiceDateTime"] and not invoice["invoiceDateTime"].endswith("Z")
+        assert invoice["invoiceNumber"]  # other fields untouched
+    finally:
+        at.sim.zone_less_datetimes = False
 
 
 def test_web_service_date_can_be_cleared_with_null(client: httpx.Client):

@@ -1,5 +1,6 @@
-"""Webhooks: events queued on every create/update (payments and allocations update the invoice), signed
-batches delivered on request, undelivered events kept, and the intent-to-receive handshake."""
+"""Webhooks: events queued on every create/update of a contact, invoice or credit note (a payment or an
+allocation announces its document only with `settlement_events`: undocumented by Xero), signed batches
+delivered on request, undelivered events kept, and the intent-to-receive handshake."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 import yaml
@@ -108,13 +110,13 @@ def test_changes_queue_events_and_delivery_is_signed(xero: XeroSandbox, receiver
     assert receiver.batches == []  # nothing is sent until delivery is asked for
 
     [delivery] = _deliver(xero)
-    assert delivery["status"] == 200 and delivery["delivered"] == 3
+    assert delivery["status"] == 200 and delivery["delivered"] == 2
     [batch] = receiver.batches
-    assert (batch["firstEventSequence"], batch["lastEventSequence"]) == (1, 3)
+    assert (batch["firstEventSequence"], batch["lastEventSequence"]) == (1, 2)
     assert len(batch["entropy"]) == 20
     kinds = [(e["eventCategory"], e["eventType"], e["resourceId"]) for e in batch["events"]]
-    assert kinds == [("CONTACT", "CREATE", contact["ContactID"]), ("INVOICE", "CREATE", invoice["InvoiceID"]),
-                     ("INVOICE", "UPDATE", invoice["InvoiceID"])]  # the payment updated the invoice
+    # no event claimed for the payment: Xero does not document one
+    assert kinds == [("CONTACT", "CREATE", contact["ContactID"]), ("INVOICE", "CREATE", invoice["InvoiceID"])]
     event = batch["events"][1]
     assert event["tenantId"] == xero.tenant_id and event["tenantType"] == "ORGANISATION"
     assert event["resourceUrl"] == f"{xero.url}/api.xro/2.0/Invoices/{invoice['InvoiceID']}"
@@ -154,7 +156,29 @@ def test_credit_note_events_carry_type_and_status(xero: XeroSandbox, receiver: R
         ("UPDATE", {"Type": "ACCRECCREDIT", "Status": "AUTHORISED"})]
 
 
+def test_payments_announce_their_invoice_only_when_asked(xero: XeroSandbox, receiver: Receiver) -> None:
+    api = xero.client()
+    invoice = api.put("/api.xro/2.0/Invoices", json={"Invoices": [
+        {"Type": "ACCREC", "Contact": {"ContactID": KAURI}, "Status": "AUTHORISED", "LineItems": [LINE]}]}
+    ).json()["Invoices"][0]
+    payment = {"Payments": [{"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"Code": "090"},
+                             "Amount": 10}]}
+    xero.sim.clock.advance(60)
+    api.put("/api.xro/2.0/Payments", json=payment)
+    paid = api.get(f"/api.xro/2.0/Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]
+    assert paid["UpdatedDateUTC"] != invoice["UpdatedDateUTC"]  # the poll's If-Modified-Since still sees it
+    control = httpx.Client(base_url=xero.url)
+    assert control.post("/_sandbox/webhooks/settlement-events", json={"enabled": True}).json() == {"enabled": True}
+    api.put("/api.xro/2.0/Payments", json=payment)
+    _deliver(xero)
+    kinds = [(e["eventCategory"], e["eventType"]) for e in receiver.batches[0]["events"]]
+    assert kinds == [("INVOICE", "CREATE"), ("INVOICE", "UPDATE")]  # only the second payment, once asked
+    xero.sim.reset()
+    assert control.get("/_sandbox/webhooks/settlement-events").json() == {"enabled": False}
+
+
 def test_voids_and_allocations_are_invoice_updates(xero: XeroSandbox, receiver: Receiver) -> None:
+    xero.sim.settlement_events = True  # allocations announce their documents only when asked (unverified)
     api = xero.client()
     first, second = api.put("/api.xro/2.0/Invoices", json={"Invoices": [
         {"Type": "ACCREC", "Contact": {"ContactID": KAURI}, "Status": "AUTHORISED", "LineItems": [LINE]}] * 2}

@@ -7,7 +7,6 @@ import logging
 
 import pytest
 
-from autoxero.sync.build import idempotency_store
 from autoxero.xero import connect
 from autoxero_cli import iam
 from autoxero_cli.template import load_template
@@ -64,15 +63,6 @@ def test_the_xero_callback_can_fail_in_time():
     DynamoDB and Secrets Manager calls, so a slow Xero gets an answer, not a cut-off."""
     timeout = int(resources_of("AWS::Lambda::Function")["XeroConnectFunction"]["Properties"]["Timeout"])
     assert connect.CALLBACK_WORST_CASE_SECONDS + 3 <= timeout <= 29
-
-
-def test_idempotency_records_expire_through_the_table_ttl():
-    """DynamoDB deletes items by the attribute named in TimeToLiveSpecification
-    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html); Powertools writes the expiry to
-    `expiry_attr`, "expiration" unless told otherwise
-    (https://docs.powertools.aws.dev/lambda/python/latest/utilities/idempotency/)."""
-    [table] = resources_of("AWS::DynamoDB::Table").values()
-    assert idempotency_store("t").expiry_attr == table["Properties"]["TimeToLiveSpecification"]["AttributeName"]
 
 
 def test_the_idle_connection_alarm_watches_this_stack_only():

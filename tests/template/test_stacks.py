@@ -53,7 +53,7 @@ def test_two_customer_stacks_create_side_by_side(cloudformation):
     second = create(cloudformation, "globex", "Globex")
     assert (first["StackStatus"], second["StackStatus"]) == ("CREATE_COMPLETE", "CREATE_COMPLETE")
     schedules = boto3.client("scheduler", region_name="us-east-1").list_schedules()["Schedules"]
-    assert len(schedules) == 8 and len({s["Name"] for s in schedules}) == 8
+    assert len(schedules) == 10 and len({s["Name"] for s in schedules}) == 10  # 5 per stack (4 flows + token watch)
     functions = boto3.client("lambda", region_name="us-east-1").list_functions()["Functions"]
     assert len(functions) == 2 * len(iam.function_roles())
 

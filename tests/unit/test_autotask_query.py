@@ -246,3 +246,35 @@ def test_throttle_kinds_and_messages_have_no_secret():
     assert "hunter2-super-secret" not in str(hourly)
     assert "hunter2-super-secret" not in hourly.detail
     assert "hourly" in str(hourly)
+
+
+# Autotask drops an operator it does not know without a word and returns every row (WYRE-AI/autotask-mcp#193,
+# against a live tenant; the sandbox does the same): the builder is the only gate, so it must never let one through.
+DOCUMENTED_OPERATORS = {"eq", "noteq", "gt", "gte", "lt", "lte", "beginsWith", "endsWith", "contains", "exist",
+                        "notExist", "in", "notIn", "and", "or"}
+
+
+def _ops(node: dict) -> set[str]:
+    return {node["op"], *(op for item in node.get("items", []) for op in _ops(item))}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=0, max_size=12).filter(lambda op: op.lower() not in {o.lower() for o in DOCUMENTED_OPERATORS}))
+def test_an_operator_autotask_does_not_know_is_refused_everywhere(op: str):
+    with pytest.raises(QueryError):
+        Filter(op, "id", 1)  # type: ignore[arg-type]
+    with pytest.raises(QueryError):
+        Filter.from_json({"op": op, "field": "id", "value": 1})
+    with pytest.raises(QueryError):
+        Query.from_body({"filter": [{"op": "or", "items": [{"op": "eq", "field": "id", "value": 1},
+                                                            {"op": op, "field": "id", "value": 2}]}]})
+    for near_miss in ("ne", "neq", "startsWith", "isNull", "between", "like", "EQ "):
+        with pytest.raises(QueryError):
+            Filter.from_json({"op": near_miss, "field": "id", "value": 1})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_filters, min_size=1, max_size=4))
+def test_every_body_the_builder_renders_uses_documented_operators_only(filters: list[Filter]):
+    for node in Query(filters).body()["Filter"]:
+        assert _ops(node) <= DOCUMENTED_OPERATORS

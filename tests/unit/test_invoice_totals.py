@@ -17,7 +17,7 @@ from autoxero.settings import InvoiceSettings
 from autoxero.xero import models as xm
 
 CENT = Decimal("0.01")
-XERO = XeroReference.build(
+XERO = XeroReference(
     accounts=[xm.Account(Code="200", Name="Sales", Type="REVENUE", TaxType="OUTPUT2", Status="ACTIVE"),
               xm.Account(Code="860", Name="Rounding", Type="CURRLIAB", TaxType="NONE", Status="ACTIVE")],
     tax_rates=[xm.TaxRate(TaxType="OUTPUT2", Name="GST", EffectiveRate=Decimal("15"), Status="ACTIVE"),

@@ -32,3 +32,24 @@ def test_every_docs_pointer_names_a_file_that_exists():
         pointers |= set(re.findall(r"docs/[\w-]+\.md", (ROOT / name).read_text(errors="replace")))
     missing = sorted(p for p in pointers if not (ROOT / p).exists())
     assert pointers and missing == []
+
+
+def test_docs_settings_documents_every_setting():
+    from pydantic import BaseModel
+
+    from autoxero.settings import SyncSettings
+
+    text = (ROOT / "docs" / "settings.md").read_text()
+
+    def names(model: type[BaseModel], prefix: str = "") -> list[str]:
+        found = []
+        for name, field in model.model_fields.items():
+            kind = field.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                found += names(kind, f"{prefix}{name}." if prefix or name == "tax" else "")
+            else:
+                found.append(f"{prefix}{name}")
+        return found
+
+    undocumented = [n for n in names(SyncSettings) if f"`{n}`" not in text]
+    assert undocumented == []

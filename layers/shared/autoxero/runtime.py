@@ -62,7 +62,8 @@ class Runtime:
         from autoxero.xero.tokens import TokenManager
 
         return TokenManager(self.secrets, self.config.xero_secret_id, self.state.leases,
-                            token_url=self.config.xero_token_url, kind=self.settings.xero.kind,
+                            token_url=self.config.xero_token_url, cache=self.state.cache,
+                            kind=self.settings.xero.kind,
                             **self.token_options)
 
     @cached_property
@@ -89,7 +90,7 @@ class Runtime:
         clock = merged.pop("clock", None) or time.time  # local tools pace on the sandbox clock
         pacer = merged.pop("pacer", None) or Pacer(self.state.autotask_quota, self.settings.autotask, clock=clock)
         return AutotaskClient.from_secret(secret, zone_lookup_url=self.config.autotask_zone_lookup_url,
-                                          zone_cache=DynamoZoneCache(self.state.table),
+                                          zone_cache=DynamoZoneCache(self.state.cache, self.state.table.now),
                                           limiter=merged.pop("limiter", None) or DynamoLimiter(self.state.table),
                                           pacer=pacer, **merged)
 

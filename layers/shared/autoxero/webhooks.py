@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -40,14 +39,42 @@ def autotask_signature(key: str, body: bytes) -> str:
     return "sha1=" + base64.b64encode(hmac.new(key.encode(), body, hashlib.sha1).digest()).decode()
 
 
-def _escape_like_autotask(body: bytes) -> bytes:
-    """Autotask signs a body in which & < > ' " \\ + and non-ASCII characters are \\uXXXX escapes."""
+# Autotask's published signing rule (SecretKeyPayload Verification page; msoukhomlinov/n8n-nodes-autotask
+# helpers/webhook/signature.ts, fixed in 2025 for non-English characters): inside JSON strings, these ASCII
+# characters and every non-ASCII UTF-16 unit are written as \uXXXX with upper-case hex; an escaped quote
+# (\") becomes \u0022; every other escape (\\, \n, \uXXXX...) is left as it is.
+_AUTOTASK_ESCAPED = frozenset("&<>'`+")
+
+
+def _utf16_escapes(ch: str) -> str:
+    units = ch.encode("utf-16-be")
+    return "".join(f"\\u{int.from_bytes(units[i:i + 2], 'big'):04X}" for i in range(0, len(units), 2))
+
+
+def escape_like_autotask(body: bytes) -> bytes:
+    """The text Autotask computes its HMAC over, rebuilt from the raw JSON body it delivered."""
     text = body.decode("utf-8", errors="surrogatepass")
-
-    def escape(match: re.Match[str]) -> str:
-        return "".join(f"\\u{ord(ch):04x}" for ch in match.group(0))
-
-    return re.sub(r"[&<>'+\u0080-\uffff]", escape, text).encode()
+    out: list[str] = []
+    in_string = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        i += 1
+        if not in_string:
+            in_string = ch == '"'
+            out.append(ch)
+        elif ch == "\\":
+            nxt = text[i:i + 1]
+            i += 1
+            out.append("\\u0022" if nxt == '"' else ch + nxt)
+        elif ch == '"':
+            in_string = False
+            out.append(ch)
+        elif ch in _AUTOTASK_ESCAPED or ord(ch) > 127:
+            out.append(_utf16_escapes(ch))
+        else:
+            out.append(ch)
+    return "".join(out).encode("utf-8", errors="surrogatepass")
 
 
 def verify_xero(key: str, body: bytes, signature: str | None) -> bool:
@@ -62,7 +89,7 @@ def verify_autotask(key: str, body: bytes, signature: str | None) -> bool:
     given = signature.strip()
     if hmac.compare_digest(autotask_signature(key, body), given):
         return True
-    return hmac.compare_digest(autotask_signature(key, _escape_like_autotask(body)), given)
+    return hmac.compare_digest(autotask_signature(key, escape_like_autotask(body)), given)
 
 
 # ----------------------------------------------------------------------------- payloads
@@ -99,6 +126,15 @@ class AutotaskPayload(BaseModel):
 
 
 Enqueue = Callable[[list[dict[str, Any]]], None]
+
+
+def autotask_event_key(payload: AutotaskPayload) -> str:
+    """One Autotask event, for de-duplicating deliveries. `Guid` is the webhook's own GUID, the same on every
+    event that webhook sends (NangoHQ/nango routes connections on it: packages/server/lib/webhook/
+    autotask-webhook-routing.ts, and nango.dev/docs/api-integrations/autotask/webhooks), so it names the
+    sender, not the event; the event is the webhook's SequenceNumber for this record at this EventTime."""
+    parts = (payload.Guid, payload.EntityType, payload.Id, payload.Action, payload.SequenceNumber, payload.EventTime)
+    return "/".join(str(part) for part in parts)
 
 
 def accept_xero(body: bytes, signature: str | None, *, webhook_key: str, tenant_id: str | None,
@@ -138,7 +174,7 @@ def accept_autotask(body: bytes, signature: str | None, *, secret_key: str, enqu
     if payload.Action == "Deactivated":
         return Reply(200, "webhook deactivated by Autotask")
     message = {"source": "autotask", "entity": payload.EntityType, "id": payload.Id, "action": payload.Action,
-               "guid": payload.Guid or f"{payload.EntityType}-{payload.Id}-{payload.SequenceNumber}",
+               "guid": payload.Guid, "event_key": autotask_event_key(payload),
                "company_id": payload.Fields.get("CompanyID") or payload.Fields.get("companyID")}
     enqueue([message])
     return Reply(200, "accepted", 1)

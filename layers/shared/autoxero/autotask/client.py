@@ -45,10 +45,11 @@ from autoxero.autotask.limiter import Limiter, LocalLimiter
 from autoxero.autotask.models import FieldInfo, Picklist, ThresholdInformation, Zone
 from autoxero.autotask.pacing import Pacer
 from autoxero.autotask.query import Filter, Query, chunked_in, dumps, loads
+from autoxero.autotask.records import RecordWatcher, validate_each
 from autoxero.config import AUTOTASK_ZONE_LOOKUP_URL
 from autoxero.observability import logger
 from autoxero.redaction import MASK, redact, register_secret
-from autoxero.state.table import StateTable, cache_key
+from autoxero.state.cache import Cache, CacheEntry
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -113,28 +114,25 @@ class MemoryZoneCache:
 class DynamoZoneCache:
     """The zone URL in the state table (`CACHE#autotask-zone`), for a day, for the user that discovered it."""
 
-    def __init__(self, table: StateTable, ttl_seconds: float = ZONE_CACHE_SECONDS) -> None:
-        self._t = table
+    def __init__(self, cache: Cache, clock: Callable[[], float] = time.time,
+                 ttl_seconds: float = ZONE_CACHE_SECONDS) -> None:
+        self._cache = cache
+        self._clock = clock
         self._ttl = ttl_seconds
 
     def get(self, username: str) -> str | None:
         try:
-            item = self._t.get(cache_key(ZONE_CACHE_NAME))
+            entry = self._cache.get(ZONE_CACHE_NAME)
         except (ClientError, BotoCoreError):
             logger.warning("autotask zone cache unreadable; discovering the zone")
             return None
-        if not item or str(item.get("user", "")).lower() != username.lower():
+        if not entry or entry.owner != username.lower() or entry.expires_at <= self._clock():
             return None
-        if float(item.get("expires_at", 0)) <= self._t.now():
-            return None
-        return str(item["url"])
+        return entry.document
 
     def put(self, username: str, url: str) -> None:
-        now = self._t.now()
         try:
-            self._t.table.put_item(Item={
-                **cache_key(ZONE_CACHE_NAME), "user": username.lower(), "url": url,
-                "expires_at": int(now + self._ttl), "ttl": int(now + self._ttl + 86_400)})
+            self._cache.put(ZONE_CACHE_NAME, CacheEntry(url, self._clock() + self._ttl, username.lower()))
         except (ClientError, BotoCoreError):
             logger.warning("autotask zone cache not written; the next invocation discovers the zone again")
 
@@ -157,6 +155,18 @@ def _error_texts(response: httpx.Response) -> list[str]:
                 return [lower[key]]
     text = response.text.strip()
     return [text[:500]] if text else []
+
+
+def _is_refusal(response: httpx.Response) -> bool:
+    """Autotask's own refusal shape: a JSON object with a non-empty `errors` array (see errors.classify)."""
+    try:
+        data = loads(response.content) if response.content else None
+    except ValueError:
+        return False
+    if not isinstance(data, Mapping):
+        return False
+    errors = {str(k).lower(): v for k, v in data.items()}.get("errors")
+    return isinstance(errors, list) and bool(errors)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -239,6 +249,7 @@ class AutotaskClient:
         self.retries = 0
         self._fields: dict[str, dict[str, FieldInfo]] = {}
         self._fields_lock = threading.Lock()
+        self.records: RecordWatcher | None = None  # told of each record read; a flow run sets itself here
 
     @classmethod
     def from_secret(cls, secret: Mapping[str, Any], **kwargs: Any) -> AutotaskClient:
@@ -362,7 +373,8 @@ class AutotaskClient:
                 raise AutotaskUnavailable(f"Autotask ({entity}) sent an answer that is not valid JSON.",
                                           status=response.status_code, entity=entity, uncertain=True) from None
         errors = [self._scrub(text) for text in _error_texts(response)]
-        raise classify(response.status_code, errors, entity=entity, retry_after=_retry_after(response))
+        raise classify(response.status_code, errors, entity=entity, retry_after=_retry_after(response),
+                       refused=_is_refusal(response))
 
     def _delay(self, err: AutotaskError, attempt: int) -> float:
         if err.retry_after is not None:
@@ -472,8 +484,8 @@ class AutotaskClient:
             last_id = new_last
 
     def query_models(self, entity: str, model: type[M], query: Query) -> Iterator[M]:
-        for item in self.query(entity, query):
-            yield model.model_validate(item)
+        """The matching records as `model`, validated one by one (a malformed one goes to `self.records`)."""
+        yield from validate_each(entity, model, self.query(entity, query), self.records)
 
     def query_in(self, entity: str, model: type[M], field: str, ids: Iterable[int | str],
                  extra_filters: Sequence[Filter] = (), *, include_fields: Iterable[str] | None = None) -> Iterator[M]:

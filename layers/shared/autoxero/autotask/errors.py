@@ -114,6 +114,9 @@ _AUTH = re.compile(
     re.IGNORECASE)
 _PERMISSION = re.compile(r"does not have the adequate permissions|not have permission|access denied", re.IGNORECASE)
 _MISSING_RECORD = re.compile(r"unable to find \w+ with id", re.IGNORECASE)
+# SQL Server's own words for a failure that a retry fixes (error 1205: "... chosen as the deadlock victim. Rerun the
+# transaction."; a command timeout), should Autotask pass them through inside its errors array.
+_TRANSIENT = re.compile(r"deadlock victim|rerun the transaction|timeout expired|execution timeout", re.IGNORECASE)
 GATEWAY_STATUSES = frozenset({502, 503, 504})
 
 
@@ -122,8 +125,15 @@ def _what(entity: str | None) -> str:
 
 
 def classify(status: int, errors: Sequence[str], *, entity: str | None = None,
-             retry_after: float | None = None) -> AutotaskError:
-    """The error for a non-2xx answer: body text first (Autotask's 500s carry the meaning), then status."""
+             retry_after: float | None = None, refused: bool = True) -> AutotaskError:
+    """The error for a non-2xx answer: body text first (Autotask's 500s carry the meaning), then status.
+
+    A 500 is not always a refusal. Autotask refuses a request (validation, permission, credentials) with HTTP 500
+    and its own `{"errors": ["..."]}` ("unsuccessful operations return HTTP 500 with an array of strings", Autotask's
+    PATCH page); `refused` says the answer had that shape. A 500 without it (ASP.NET Web API's default answer to an
+    unhandled exception, `{"Message": "An error has occurred."}`, an empty body, an HTML error page) is the server
+    failing, not the request: it is retried like a 503. So is a refusal whose text is a database's transient failure.
+    """
     text = " ".join(errors)
     where = _what(entity)
     said = f" Autotask said: {text}" if text else ""
@@ -156,6 +166,11 @@ def classify(status: int, errors: Sequence[str], *, entity: str | None = None,
             f"{where} is temporarily unavailable (HTTP {status}). The sync retries by itself; if this persists, "
             "check Autotask's status page." + said,
             status=status, errors=errors, entity=entity, retry_after=retry_after, uncertain=status != 503)
+    if status == 500 and (not refused or _TRANSIENT.search(text)):
+        return AutotaskUnavailable(
+            f"{where} had an internal error (HTTP 500) that was not a refusal of the request. The sync retries by "
+            "itself; if this persists, check Autotask's status page." + said,
+            status=status, errors=errors, entity=entity, retry_after=retry_after, uncertain=True)
     if status == 404 or (status == 500 and _MISSING_RECORD.search(text)):
         return AutotaskNotFound(f"{where} could not find the record or resource asked for." + said,
                                 status=status, errors=errors, entity=entity)

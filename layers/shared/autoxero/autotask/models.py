@@ -7,9 +7,9 @@ as Decimal, so nothing passes through binary floating point).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -17,6 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 class Entity(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     id: int
+    # Fields Autotask keeps as a calendar date: the UI gives them no time, and "we don't convert timezone
+    # datetime values for date-only fields, we just set the time portion to midnight and accept the date value"
+    # (REST_API_Calls.htm, "Timestamp format"); "invoice.paidDate ignores time stamp information and stores the
+    # date only" (InvoicesEntity.htm).
+    calendar_dates: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
@@ -25,6 +30,24 @@ class Entity(BaseModel):
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if v is not None}
         return data
+
+    @model_validator(mode="after")
+    def _one_time_rule(self) -> Entity:
+        """Every datetime as an aware UTC value: "The REST API stores and returns all time data in UTC"
+        (REST_API_Calls.htm), and older responses leave the zone off ("2016-03-30T13:10:35.563",
+        apigrate/autotask-restapi README), so a zone-less value is UTC. A calendar date is the date as written
+        (never shifted by a zone), at midnight UTC, so `.date()` gives the day a person chose in Autotask."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if not isinstance(value, datetime):
+                continue
+            if name in self.calendar_dates:
+                self.__dict__[name] = datetime.combine(value.date(), time(), UTC)
+            elif value.tzinfo is None or value.utcoffset() is None:
+                self.__dict__[name] = value.replace(tzinfo=UTC)
+            else:
+                self.__dict__[name] = value.astimezone(UTC)
+        return self
 
 
 class UserDefinedField(BaseModel):
@@ -41,6 +64,11 @@ class WithUdfs(Entity):
             if field.name == name and field.value not in (None, ""):
                 return str(field.value)
         return None
+
+
+# Company id 0 is the MSP's own company, present in every tenant ("Companies.get(0) // the root company",
+# apigrate/autotask-restapi README): it is never synced as a customer or vendor.
+OWN_COMPANY_ID = 0
 
 
 class Company(WithUdfs):
@@ -96,6 +124,8 @@ class Contact(WithUdfs):
 
 
 class Invoice(Entity):
+    calendar_dates: ClassVar[frozenset[str]] = frozenset({"invoiceDateTime", "dueDate", "fromDate", "toDate",
+                                                          "paidDate"})
     companyID: int
     invoiceNumber: str | None = None
     invoiceDateTime: datetime
@@ -114,6 +144,8 @@ class Invoice(Entity):
     comments: str | None = None
     fromDate: datetime | None = None
     toDate: datetime | None = None
+    invoiceStatus: int | None = None                  # picklist; values vary by tenant and are not public
+    invoiceTaxMethodExternalCode: str | None = None
 
 
 class BillingItem(Entity):

@@ -311,13 +311,6 @@ class Query:
         return cls([Filter.from_json(node) for node in nodes], include_fields=include or None,
                    max_records=lower.get("maxrecords", MAX_RECORDS))
 
-    def and_also(self, *more: Filter) -> Query:
-        """The same query with more filters ANDed on."""
-        return Query(self.filters + more, self.include_fields, self.max_records)
-
-    def with_max_records(self, max_records: int) -> Query:
-        return Query(self.filters, self.include_fields, max_records)
-
     def after_id(self, last_id: int) -> Query:
         """The next page by id: this query plus `id gt last_id`, 500 a page (the paging fallback)."""
         return Query((*self.filters, gt("id", last_id)), self.include_fields, MAX_RECORDS)

@@ -93,9 +93,7 @@ def readiness(invoice: at.Invoice, items: list[at.BillingItem], now: dt.datetime
         return "empty"
     if items_add_up(invoice, items):
         return "ready"
-    created = invoice.createDateTime or invoice.invoiceDateTime
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=dt.UTC)
+    created = invoice.createDateTime or invoice.invoiceDateTime  # aware UTC: the models' one time rule
     return "wait" if now - created < dt.timedelta(minutes=settle_minutes) else "mismatch"
 
 

@@ -32,10 +32,6 @@ class XeroReference:
                                             "tracking": tracking, "themes": themes, "currencies": currencies}
         self._organisation = organisation
 
-    @classmethod
-    def build(cls, **parts: Any) -> XeroReference:
-        return cls(**parts)
-
     @cached_property
     def accounts(self) -> dict[str, xm.Account]:
         """Active accounts by code."""

@@ -5,21 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autoxero.state.attention import Attention, AttentionItem, SkippedRecord
+from autoxero.state.cache import Cache, CacheEntry
 from autoxero.state.control import Control, ControlStatus, ResumeRefused
 from autoxero.state.cursors import CursorRegression, Cursors
-from autoxero.state.idmap import IdMap, MapEntry
+from autoxero.state.idmap import Identity, IdMap, MapEntry, Recorded
 from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
-from autoxero.state.ledger import Ledger, LedgerEntry
+from autoxero.state.ledger import Ledger, LedgerEntry, LedgerLine
 from autoxero.state.quota import RequestQuota
 from autoxero.state.reference_cache import ReferenceCache
 from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
-__all__ = ["Attention", "AttentionItem", "Control", "ControlStatus", "CursorRegression", "Cursors", "IdMap",
-           "LeaseBusy", "LeaseLost", "Leases", "Ledger", "LedgerEntry", "MapEntry", "ReferenceCache", "RequestQuota",
-           "ResumeRefused", "Runs", "SettingsConflict", "SettingsStore", "SkippedRecord", "State", "StateError",
-           "StateTable"]
+__all__ = ["Attention", "AttentionItem", "Cache", "CacheEntry", "Control", "ControlStatus", "CursorRegression",
+           "Cursors", "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger", "LedgerEntry", "LedgerLine",
+           "MapEntry", "Recorded", "ReferenceCache", "RequestQuota", "ResumeRefused", "Runs", "SettingsConflict",
+           "SettingsStore", "SkippedRecord", "State", "StateError", "StateTable"]
 
 
 @dataclass
@@ -34,6 +35,7 @@ class State:
     leases: Leases
     settings: SettingsStore
     runs: Runs
+    cache: Cache
     control: Control
     autotask_quota: RequestQuota
     xero_reference: ReferenceCache
@@ -43,5 +45,5 @@ class State:
         return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
                    leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
-                   control=Control(table), autotask_quota=RequestQuota(table, "autotask"),
+                   cache=Cache(table), control=Control(table), autotask_quota=RequestQuota(table, "autotask"),
                    xero_reference=ReferenceCache(table))

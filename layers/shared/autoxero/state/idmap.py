@@ -1,7 +1,11 @@
 """The id map: Autotask record <-> Xero record, both directions, with a content hash.
 
-An entry is written `pending` before the Xero call (write-ahead) and `synced` after it, so a crash between
-Xero's answer and our write leaves a pending entry the next run resolves by looking Xero up.
+An entry is written `pending` before the Xero call (write-ahead), together with the document's identity —
+how Xero can find it again (its number or Reference, its type, its contact) — and `synced` after it. A crash
+between Xero's answer and our write leaves a pending entry the next run resolves by looking Xero up by that
+stored identity: not by the record's current number, which may have changed since.
+
+A synced entry is the truth about a document that exists: neither a write-ahead nor a refusal overwrites it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
+
 from autoxero.state.table import StateTable, map_key, reverse_map_key
 
 Status = Literal["pending", "synced", "failed", "voided", "deleted"]
@@ -17,29 +23,69 @@ _BATCH_GET_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """How a document autoxero creates is found in Xero: `field` == `value` on a `document` for `contact_id`.
+    Entries written before identities were stored carry only the value."""
+
+    value: str
+    field: str = ""
+    document: str = ""
+    contact_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MapEntry:
     kind: str
     autotask_id: str
     status: Status
-    identity: str
+    identity: Identity
     content_hash: str
     xero_id: str | None = None
     xero_number: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    updated_at: int = 0
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> MapEntry:
         return cls(
             kind=str(item["kind"]), autotask_id=str(item["autotask_id"]), status=item["status"],
-            identity=str(item.get("identity", "")), content_hash=str(item.get("content_hash", "")),
-            xero_id=item.get("xero_id"), xero_number=item.get("xero_number"),
-            extra=dict(item.get("extra") or {}),
+            identity=Identity(str(item.get("identity", "")), str(item.get("identity_field", "")),
+                              str(item.get("document", "")), str(item.get("contact_id", ""))),
+            content_hash=str(item.get("content_hash", "")), xero_id=item.get("xero_id"),
+            xero_number=item.get("xero_number"), extra=dict(item.get("extra") or {}),
+            updated_at=int(item.get("updated_at", 0)),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What Xero answered for one record: the outcome `record_many` stores."""
+
+    autotask_id: str | int
+    xero_id: str
+    identity: Identity
+    content_hash: str
+    xero_number: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _conditional_failed(err: ClientError) -> bool:
+    return err.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class IdMap:
     def __init__(self, table: StateTable) -> None:
         self._t = table
+
+    def _item(self, kind: str, autotask_id: str | int, status: Status, identity: Identity,
+              content_hash: str) -> dict[str, Any]:
+        item: dict[str, Any] = {**map_key(kind, autotask_id), "kind": kind, "autotask_id": str(autotask_id),
+                                "status": status, "identity": identity.value, "content_hash": content_hash,
+                                "updated_at": int(self._t.now())}
+        item.update({name: value for name, value in (("identity_field", identity.field),
+                                                     ("document", identity.document),
+                                                     ("contact_id", identity.contact_id)) if value})
+        return item
 
     def get(self, kind: str, autotask_id: str | int) -> MapEntry | None:
         item = self._t.get(map_key(kind, autotask_id))
@@ -70,72 +116,66 @@ class IdMap:
         autotask_ids = [str(item["autotask_id"]) for item in self._batch_get(keys)]
         return {e.xero_id: e for e in self.get_many(kind, autotask_ids).values() if e.xero_id}
 
-    def by_xero_id(self, kind: str, xero_id: str) -> MapEntry | None:
-        reverse = self._t.get(reverse_map_key(kind, xero_id))
-        return self.get(kind, reverse["autotask_id"]) if reverse else None
+    def mark_pending(self, kind: str, autotask_id: str | int, identity: Identity, content_hash: str) -> bool:
+        """Write-ahead before a Xero create, with the identity the document will carry. False (nothing written)
+        when the entry is synced: the document exists, and whoever recorded it is right."""
+        try:
+            self._t.table.put_item(Item=self._item(kind, autotask_id, "pending", identity, content_hash),
+                                   ConditionExpression="attribute_not_exists(pk) OR #s <> :synced",
+                                   ExpressionAttributeNames={"#s": "status"},
+                                   ExpressionAttributeValues={":synced": "synced"})
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
+        return True
 
-    def mark_pending(self, kind: str, autotask_id: str | int, identity: str, content_hash: str,
-                     xero_id: str | None = None) -> MapEntry:
-        """Write-ahead before a Xero create or update. Keeps a known xero_id (an update is pending too)."""
-        item: dict[str, Any] = {
-            **map_key(kind, autotask_id), "kind": kind, "autotask_id": str(autotask_id),
-            "status": "pending", "identity": identity, "content_hash": content_hash,
-            "updated_at": int(self._t.now()),
-        }
-        if xero_id:
-            item["xero_id"] = xero_id
-        self._t.table.put_item(Item=item)
-        return MapEntry.from_item(item)
-
-    def record(self, kind: str, autotask_id: str | int, *, xero_id: str, identity: str, content_hash: str,
-               status: Status = "synced", xero_number: str | None = None,
-               extra: dict[str, Any] | None = None) -> MapEntry:
+    def record(self, kind: str, autotask_id: str | int, *, xero_id: str, identity: Identity, content_hash: str,
+               xero_number: str | None = None, extra: dict[str, Any] | None = None) -> MapEntry:
         """Store the outcome in both directions: the reverse entry first, then the forward one.
 
         Two writes, not a transaction: the forward entry is the truth and is written last, so a crash in
         between leaves it pending and the next run looks Xero up and records again (the reverse entry is
         derived and rewriting it is harmless). Transactions would cost twice the capacity for no gain.
         """
-        item: dict[str, Any] = {
-            **map_key(kind, autotask_id), "kind": kind, "autotask_id": str(autotask_id), "status": status,
-            "identity": identity, "content_hash": content_hash, "xero_id": xero_id,
-            "updated_at": int(self._t.now()),
-        }
-        if xero_number:
-            item["xero_number"] = xero_number
-        if extra:
-            item["extra"] = extra
-        self._t.table.put_item(Item={**reverse_map_key(kind, xero_id), "kind": kind,
-                                     "autotask_id": str(autotask_id)})
-        self._t.table.put_item(Item=item)
-        return MapEntry.from_item(item)
+        self.record_many(kind, [Recorded(autotask_id, xero_id, identity, content_hash, xero_number, extra or {})])
+        entry = self.get(kind, autotask_id)
+        assert entry is not None
+        return entry
 
-    def mark_pending_many(self, kind: str, entries: list[tuple[str | int, str, str]]) -> None:
-        """Write-ahead for a whole batch: (autotask id, identity, content hash), 25 per BatchWriteItem."""
-        now = int(self._t.now())
-        with self._t.table.batch_writer() as batch:
-            for autotask_id, identity, content_hash in entries:
-                batch.put_item(Item={**map_key(kind, autotask_id), "kind": kind, "autotask_id": str(autotask_id),
-                                     "status": "pending", "identity": identity, "content_hash": content_hash,
-                                     "updated_at": now})
-
-    def record_many(self, kind: str, outcomes: list[dict[str, Any]]) -> None:
-        """`record` for a batch: every reverse entry first, then every forward entry (the truth) last.
-
-        Each outcome has autotask_id, xero_id, identity, content_hash and optionally xero_number, extra.
-        """
-        now = int(self._t.now())
+    def record_many(self, kind: str, outcomes: list[Recorded]) -> None:
+        """`record` for a batch, 25 per BatchWriteItem: every reverse entry first, then every forward entry
+        (the truth) last."""
         with self._t.table.batch_writer() as batch:
             for o in outcomes:
-                batch.put_item(Item={**reverse_map_key(kind, o["xero_id"]), "kind": kind,
-                                     "autotask_id": str(o["autotask_id"])})
+                batch.put_item(Item={**reverse_map_key(kind, o.xero_id), "kind": kind,
+                                     "autotask_id": str(o.autotask_id)})
         with self._t.table.batch_writer() as batch:
             for o in outcomes:
-                item = {**map_key(kind, o["autotask_id"]), "kind": kind, "autotask_id": str(o["autotask_id"]),
-                        "status": "synced", "identity": o["identity"], "content_hash": o["content_hash"],
-                        "xero_id": o["xero_id"], "updated_at": now}
-                item.update({k: o[k] for k in ("xero_number", "extra") if o.get(k)})
+                item = {**self._item(kind, o.autotask_id, "synced", o.identity, o.content_hash),
+                        "xero_id": o.xero_id}
+                item.update({k: v for k, v in (("xero_number", o.xero_number), ("extra", o.extra)) if v})
                 batch.put_item(Item=item)
+
+    def refused(self, kind: str, autotask_id: str | int) -> bool:
+        """Xero refused the create: pending -> failed. Never over a synced entry (another run's success)."""
+        try:
+            self._t.table.update_item(
+                Key=map_key(kind, autotask_id), UpdateExpression="SET #s = :failed, updated_at = :u",
+                ConditionExpression="#s = :pending", ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":failed": "failed", ":pending": "pending", ":u": int(self._t.now())})
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
+        return True
+
+    def retry(self, kind: str, autotask_id: str | int) -> None:
+        """A person fixed a refused record: send it again (a failed entry becomes pending, so the next run
+        looks Xero up before it creates anything)."""
+        entry = self.get(kind, autotask_id)
+        if entry is not None and entry.status == "failed":
+            self.mark_pending(kind, autotask_id, entry.identity, "retry")
 
     def set_status(self, kind: str, autotask_id: str | int, status: Status) -> None:
         self._t.table.update_item(
@@ -144,4 +184,3 @@ class IdMap:
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":s": status, ":u": int(self._t.now())},
         )
-

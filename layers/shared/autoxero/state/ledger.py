@@ -28,6 +28,17 @@ class LedgerEntry:
     detail: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One entry to append: what happened to a record, and the detail worth keeping."""
+
+    flow: str
+    record_id: str | int
+    action: str
+    outcome: str
+    detail: dict[str, Any] | None = None
+
+
 class Ledger:
     def __init__(self, table: StateTable, retention_days: int = 400) -> None:
         self._t = table
@@ -50,11 +61,11 @@ class Ledger:
                detail: dict[str, Any] | None = None) -> None:
         self._t.table.put_item(Item=self._item(flow, record_id, action, outcome, detail))
 
-    def append_many(self, entries: list[tuple[str, str | int, str, str, dict[str, Any] | None]]) -> None:
-        """(flow, record id, action, outcome, detail) entries, 25 per BatchWriteItem."""
+    def append_many(self, lines: list[LedgerLine]) -> None:
+        """25 per BatchWriteItem."""
         with self._t.table.batch_writer() as batch:
-            for flow, record_id, action, outcome, detail in entries:
-                batch.put_item(Item=self._item(flow, record_id, action, outcome, detail))
+            for line in lines:
+                batch.put_item(Item=self._item(line.flow, line.record_id, line.action, line.outcome, line.detail))
 
     def history(self, flow: str, record_id: str | int) -> list[LedgerEntry]:
         answer = self._t.table.query(KeyConditionExpression=Key("pk").eq(ledger_pk(flow, record_id)))

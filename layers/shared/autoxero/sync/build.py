@@ -1,25 +1,30 @@
-"""Wiring a flow run from the runtime (clients, settings, the Lambda clock) and draining SQS batches."""
+"""Wiring a flow run from the runtime (clients, settings, the clock it must stop by)."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from autoxero.sync.run import FlowRun, execute
+from autoxero.sync.run import RUN_SECONDS, FlowRun, execute
 
 if TYPE_CHECKING:
     from autoxero.runtime import Runtime
 
 
 def build_run(rt: Runtime, flow: str, context: LambdaContext | None, dry_run: bool) -> FlowRun:
-    remaining: Callable[[], int] = (context.get_remaining_time_in_millis if context is not None
-                                    and hasattr(context, "get_remaining_time_in_millis") else lambda: 900_000)
+    """In Lambda a run stops by the function's deadline; anywhere else (the CLI) by RUN_SECONDS from now,
+    which is shorter than the run's lease, so a long manual run can never outlive it."""
+    remaining: Callable[[], int]
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        remaining = context.get_remaining_time_in_millis
+    else:
+        deadline = time.monotonic() + RUN_SECONDS
+
+        def remaining() -> int:
+            return int((deadline - time.monotonic()) * 1000)
     return FlowRun(flow=flow, state=rt.state, settings=rt.settings, autotask=rt.autotask_client(),
                    xero=rt.xero_client(), dry_run=dry_run, remaining_ms=remaining, **rt.run_options)
 
@@ -60,50 +65,3 @@ def watch_connection(rt: Runtime, flow: str) -> float | None:
                          f"unused ({flow} noticed). Check that the schedules run, or reconnect with "
                          "`autoxero connect xero`.")
     return idle
-
-
-IDEMPOTENCY_EXPIRY_ATTRIBUTE = "ttl"  # the table's TimeToLiveSpecification (Powertools' default is "expiration")
-
-
-def idempotency_store(table_name: str) -> Any:
-    """Powertools Idempotency records in the state table, expiring through the table's own TTL attribute."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    return DynamoDBPersistenceLayer(table_name=table_name, key_attr="pk", sort_key_attr="sk",
-                                    static_pk_value="IDEMPOTENCY", expiry_attr=IDEMPOTENCY_EXPIRY_ATTRIBUTE)
-
-
-def consume_batch(rt: Runtime, flow: str, event: dict[str, Any], context: LambdaContext, *,
-                  key_of: Callable[[FlowRun, dict[str, Any]], int | None],
-                  sync: Callable[[FlowRun, list[int]], Any]) -> dict[str, Any]:
-    """Each SQS message (a webhook event) once: Powertools Idempotency on the event's guid, and
-    partial-batch failure reporting so one bad message is retried alone."""
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-
-    run = build_run(rt, flow, context, dry_run=False)
-    persistence = idempotency_store(rt.config.table_name)
-    config = IdempotencyConfig(event_key_jmespath="guid", expires_after_seconds=7 * 86400)
-    if context is not None:
-        config.register_lambda_context(context)
-
-    @idempotent_function(  # type: ignore[untyped-decorator]
-        data_keyword_argument="message", persistence_store=persistence, config=config,
-        key_prefix=f"{flow}-event")
-    def apply(message: dict[str, Any]) -> dict[str, Any]:
-        key = key_of(run, message)
-        if key is not None:
-            sync(run, [key])
-        return {"record": key}
-
-    outcome: dict[str, Any] = {}
-
-    def body(current: FlowRun) -> None:
-        def handle(record: SQSRecord) -> None:
-            apply(message=json.loads(record.body))
-
-        outcome.update(process_partial_response(event=event, record_handler=handle,
-                                                processor=BatchProcessor(event_type=EventType.SQS),
-                                                context=context))
-
-    execute(run, body, rt.alerts)
-    return outcome

@@ -8,19 +8,16 @@ ambiguous goes to attention, never to a second contact.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import Any
 
 from autoxero.autotask import models as at
 from autoxero.autotask.query import Query, eq, gt, in_
 from autoxero.mapping.common import Problem, Unmappable
 from autoxero.mapping.contacts import ContactPlan, XeroContactIndex, map_company, match_contact
+from autoxero.state import Identity
+from autoxero.sync.once import Write, write_once
 from autoxero.sync.reference import autotask_reference
 from autoxero.sync.run import FlowRun
-
-if TYPE_CHECKING:
-    from autoxero.runtime import Runtime
 
 FLOW = "contacts"
 KIND = "contact"
@@ -52,8 +49,9 @@ def sync_companies(run: FlowRun, company_ids: Iterable[int] | None = None,
                    companies: list[at.Company] | None = None) -> dict[int, str]:
     """Bring these companies' Xero contacts up to date; returns company id -> ContactID for those in Xero."""
     if companies is None:
-        ids = sorted(set(company_ids or []))
+        ids = sorted(set(company_ids or []) - {at.OWN_COMPANY_ID})
         companies = list(run.autotask.query_in("Companies", at.Company, "id", ids)) if ids else []
+    companies = [c for c in companies if c.id != at.OWN_COMPANY_ID]  # the MSP itself is nobody's contact
     companies = run.without_skipped(companies, lambda c: c.id, FLOW)
     if not companies:
         return {}
@@ -97,38 +95,41 @@ def sync_companies(run: FlowRun, company_ids: Iterable[int] | None = None,
 
 def _write(run: FlowRun, creates: list[tuple[at.Company, ContactPlan]],
            updates: list[tuple[at.Company, ContactPlan, str]]) -> dict[int, str]:
-    result: dict[int, str] = {}
-    for company, plan in creates:
-        run.state.ids.mark_pending(KIND, company.id, plan.name, plan.content_hash)
-    for company, plan, contact_id in updates:
-        run.state.ids.mark_pending(KIND, company.id, plan.name, plan.content_hash, xero_id=contact_id)
-    batches: list[tuple[str, list[tuple[at.Company, ContactPlan, str | None]], Any]] = [
-        ("create", [(c, p, None) for c, p in creates], run.xero.create_contacts),
-        ("update", list(updates), run.xero.update_contacts),
-    ]
-    for action, work, send in batches:
-        if not work:
-            continue
-        payloads = [{**plan.payload, **({"ContactID": cid} if cid else {})} for _, plan, cid in work]
-        for (company, plan, _), outcome in zip(work, send(payloads), strict=True):
+    """Creates through the exactly-once write path; updates are idempotent (the same content again changes
+    nothing), so they need no write-ahead: a crash before the record only means the next run sends them again."""
+    entries = run.state.ids.get_many(KIND, [c.id for c, _ in creates])
+    writes = [Write(c.id, Identity(p.payload["ContactNumber"], "ContactNumber", "contact"), p.payload, p.content_hash,
+                    p.name, {"Name": p.name}) for c, p in creates]
+    written = write_once(run, KIND, writes, entries, refusal=_refusal, flow=FLOW,
+                         count_as="created" if run.flow == FLOW else "contacts_created")
+    result = {d.write.record_id: d.xero_id for d in written}
+    for done in written:
+        if "xero_contacts" in run.cache and done.record is not None:
+            run.cache["xero_contacts"].add(done.record)
+    if updates:
+        run.hold()
+        payloads = [{**plan.payload, "ContactID": contact_id} for _, plan, contact_id in updates]
+        for (company, plan, _), outcome in zip(updates, run.xero.update_contacts(payloads), strict=True):
             if outcome.ok and outcome.record and outcome.record.ContactID:
                 contact_id = outcome.record.ContactID
-                run.state.ids.record(KIND, company.id, xero_id=contact_id, identity=plan.name,
-                                     content_hash=plan.content_hash)
-                run.state.ledger.append(FLOW, company.id, action, "ok", {"ContactID": contact_id, "Name": plan.name})
-                _count(run, "created" if action == "create" else "updated")
+                run.state.ids.record(KIND, company.id, xero_id=contact_id, content_hash=plan.content_hash,
+                                     identity=Identity(plan.payload["ContactNumber"], "ContactNumber", "contact"))
+                run.state.ledger.append(FLOW, company.id, "update", "ok", {"ContactID": contact_id, "Name": plan.name})
+                _count(run, "updated")
                 run.resolved(company.id, flow=FLOW)
                 result[company.id] = contact_id
-                if "xero_contacts" in run.cache:
-                    run.cache["xero_contacts"].add(outcome.record)
             else:
-                message = "; ".join(outcome.errors) or "Xero did not accept the contact"
-                run.problem(company.id, Problem(
-                    "xero_rejected_contact", f"{plan.name}: Xero refused the contact ({message}).",
-                    "Correct the company in Autotask (or the clashing contact in Xero) and retry it with "
-                    "`autoxero attention retry`."), plan.name, flow=FLOW)
-                run.state.ids.set_status(KIND, company.id, "failed")
+                run.problem(company.id, _refusal(Write(company.id, Identity(plan.name), plan.payload,
+                                                       plan.content_hash, plan.name), outcome.errors),
+                            plan.name, flow=FLOW)
     return result
+
+
+def _refusal(write: Write, errors: list[str]) -> Problem:
+    message = "; ".join(errors) or "Xero did not accept the contact"
+    return Problem("xero_rejected_contact", f"{write.label}: Xero refused the contact ({message}).",
+                   "Correct the company in Autotask (or the clashing contact in Xero) and retry it with "
+                   "`autoxero attention retry`.")
 
 
 def run_contacts(run: FlowRun) -> None:
@@ -158,23 +159,10 @@ def run_contacts(run: FlowRun) -> None:
             run.state.cursors.advance(CURSOR, position.isoformat())
 
 
-# ----------------------------------------------------------------------------- Lambda entry points
-
-
-def run_scheduled(rt: Runtime, context: LambdaContext, dry_run: bool) -> dict[str, Any]:
-    from autoxero.sync.build import build_run, execute_run
-
-    return execute_run(rt, build_run(rt, FLOW, context, dry_run), run_contacts)
-
-
-def consume(rt: Runtime, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Autotask Company/Contact webhook events: each change re-reads and syncs its company, once."""
-    from autoxero.sync.build import consume_batch
-
-    return consume_batch(rt, FLOW, event, context, key_of=_company_of, sync=sync_companies)
-
-
-def _company_of(run: FlowRun, message: dict[str, Any]) -> int | None:
+def company_of(run: FlowRun, message: dict[str, Any]) -> int | None:
+    """The company an Autotask Company or Contact webhook event is about (a contact's is read from Autotask)."""
+    if "id" not in message:
+        raise ValueError("not an Autotask event message")
     if message.get("entity") == "Company":
         return int(message["id"])
     if message.get("company_id"):

@@ -1,31 +1,31 @@
 """The invoices flow: approved Autotask invoices -> Xero invoices, negative ones -> credit notes.
 
-Exactly once (docs/design.md): the id map is marked pending before the Xero call; every document carries a
-deterministic number (or Reference) and an Idempotency-Key; a pending entry is looked up in Xero (one
-call per 50) before anything is created again; only then is the Autotask invoice stamped.
+This module maps and stamps; the documents go through the one exactly-once write path (sync/once.py) with
+their identity: the Autotask-derived InvoiceNumber/CreditNoteNumber, or the Reference when Xero numbers.
+Only what that path returns as in Xero is stamped in Autotask.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
 from itertools import batched
-from typing import TYPE_CHECKING, Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import Any
 
 from autoxero.autotask import models as at
 from autoxero.autotask.errors import AutotaskValidationError
 from autoxero.autotask.query import Query, eq, gt, gte, not_exist
 from autoxero.mapping import refusals
 from autoxero.mapping.common import Problem, Unmappable
-from autoxero.mapping.invoices import DocumentPlan, document_number, map_invoice, readiness
+from autoxero.mapping.invoices import document_number, map_invoice, readiness
 from autoxero.settings import Numbering
-from autoxero.state import MapEntry
+from autoxero.state import Identity, LedgerLine, MapEntry
 from autoxero.sync.contacts import sync_companies
 from autoxero.sync.holds import held, holding
+from autoxero.sync.once import Write, write_once
 from autoxero.sync.reference import (
     XERO_PIECES,
     autotask_reference,
@@ -36,16 +36,11 @@ from autoxero.sync.reference import (
 )
 from autoxero.sync.run import FlowRun
 from autoxero.xero import models as xm
-from autoxero.xero.client import WriteOutcome, quote_where
-
-if TYPE_CHECKING:
-    from autoxero.runtime import Runtime
 
 FLOW = "invoices"
 KIND = "invoice"  # one id-map kind for both documents: an Autotask invoice becomes exactly one of them
 VOIDS_CURSOR = "invoice-voids"
 CHUNK = 200
-WHERE_OR_CHUNK = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,32 +65,63 @@ def candidates_query(run: FlowRun) -> Query:
     return Query([not_exist("webServiceDate"), eq("isVoided", False), gte("invoiceDateTime", start)])
 
 
-def run_invoices(run: FlowRun) -> None:
-    """Candidates are streamed, CHUNK at a time, as Autotask pages them: a backlog of any size is never held
-    in memory at once. Stamped invoices leave the query while it is paged; one the paging passes over because of
-    that is still unstamped, and the next run picks it up."""
-    if run.settings.invoices.start_date is None:
-        run.stopped = START_DATE_UNSET
-        return
+def _streamed(run: FlowRun) -> Iterable[tuple[at.Invoice, ...]]:
+    """Candidates streamed CHUNK at a time as Autotask pages them: a backlog of any size is never held in memory
+    at once. Stamped invoices leave the query while it is paged; one the paging passes over because of that is
+    still unstamped, and the next run picks it up."""
     query = candidates_query(run)
     for chunk in batched(run.autotask.query_models("Invoices", at.Invoice, query), CHUNK, strict=False):
         if run.counts["candidates"] == 0 and len(chunk) == CHUNK:
             run.counts["candidates"] = run.autotask.count("Invoices", query)  # a backlog: its size, for status
         elif run.counts["candidates"] < CHUNK:
             run.counts["candidates"] += len(chunk)
+        yield chunk
+
+
+def run_invoices(run: FlowRun, invoices: list[at.Invoice] | None = None) -> None:
+    """Every candidate (or just `invoices`), 200 at a time: map, write exactly once, then stamp Autotask."""
+    if run.settings.invoices.start_date is None:
+        run.stopped = START_DATE_UNSET
+        return
+    chosen = invoices is not None
+    chunks = _streamed(run) if invoices is None else batched(invoices, CHUNK, strict=False)
+    for part in chunks:
         if run.out_of_time():
             return
-        sync_invoices(run, list(chunk))
-    if not run.out_of_time():
+        chunk = prepare(run, list(part))
+        if run.dry_run:
+            for write in chunk.writes:
+                run.plan(write.record_id, f"create {write.identity.document.replace('_', ' ')}", write.label,
+                         write.payload)
+            continue
+        _create_missing_items(run, chunk.missing_items)
+        written = write_once(run, KIND, chunk.writes, chunk.entries, refusal=partial(_refusal, run, chunk))
+        _settle_payments(run, chunk.already, [d.record for d in written
+                                              if d.recovered and d.write.identity.document == "invoice"])
+        _stamp(run, chunk.synced + [Synced(chunk.invoices[d.write.record_id], d.xero_id, d.number) for d in written])
+    if not chosen and not run.out_of_time():
         propagate_voids(run)
 
 
-def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
+@dataclass
+class Chunk:
+    """A chunk of invoices read and mapped: what to write, and what Xero already has."""
+
+    invoices: dict[int, at.Invoice]
+    entries: dict[str, MapEntry]
+    writes: list[Write] = field(default_factory=list)
+    synced: list[Synced] = field(default_factory=list)  # in Xero already; the stamp was lost
+    already: list[str] = field(default_factory=list)  # their Xero ids (invoices only)
+    missing_items: set[str] = field(default_factory=set)
+
+
+def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
     invoices = run.without_skipped(invoices, lambda i: i.id, FLOW)
-    if not invoices:
-        return
     settings = run.settings.invoices
     ids = [i.id for i in invoices]
+    chunk = Chunk({i.id: i for i in invoices}, run.state.ids.get_many(KIND, ids) if invoices else {})
+    if not invoices:
+        return chunk
     items: dict[int, list[at.BillingItem]] = defaultdict(list)
     for item in run.autotask.query_in("BillingItems", at.BillingItem, "invoiceID", ids):
         if item.invoiceID is not None:
@@ -103,7 +129,6 @@ def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
     companies = {c.id: c for c in run.autotask.query_in("Companies", at.Company, "id",
                                                         sorted({i.companyID for i in invoices}))}
     contacts = _contacts_for(run, companies)
-    entries = run.state.ids.get_many(KIND, ids)
     every_item = [i for lines in items.values() for i in lines]
     charges = read_charges(run, every_item)
     ref = ensure_known(run, autotask_reference(run),
@@ -117,14 +142,13 @@ def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
     xero = xero_reference(run)
     now = run.now()
     run.cache["invoice_lines"] = items
-
-    already: list[Synced] = []
-    plans: list[tuple[at.Invoice, DocumentPlan]] = []
     for invoice in invoices:
         label = _label(invoice, companies, run)
-        entry = entries.get(str(invoice.id))
+        entry = chunk.entries.get(str(invoice.id))
         if entry and entry.status == "synced" and entry.xero_id:
-            already.append(Synced(invoice, entry.xero_id, entry.xero_number))  # created; the stamp was lost
+            chunk.synced.append(Synced(invoice, entry.xero_id, entry.xero_number))
+            if entry.extra.get("document", "invoice") == "invoice":
+                chunk.already.append(entry.xero_id)
             continue
         state = readiness(invoice, items.get(invoice.id, []), now, settings.settle_minutes)
         if state == "wait":
@@ -149,35 +173,27 @@ def sync_invoices(run: FlowRun, invoices: list[at.Invoice]) -> None:
             continue
         try:
             link = settings.deep_link_template.format(id=invoice.id) if settings.deep_link_template else None
-            plans.append((invoice, map_invoice(invoice, items.get(invoice.id, []), company, contact_id,
-                                               ref=ref, xero=xero, settings=settings, deep_link=link,
-                                               charges=charges)))
+            plan = map_invoice(invoice, items.get(invoice.id, []), company, contact_id, ref=ref, xero=xero,
+                               settings=settings, deep_link=link, charges=charges)
         except Unmappable as err:
             run.problem(invoice.id, holding(run, invoice, err.problem, set(XERO_PIECES)), label)
-
-    if run.dry_run:
-        for invoice, plan in plans:
-            run.plan(invoice.id, f"create {plan.kind.replace('_', ' ')}", plan.number, plan.payload)
-        return
-    _settle_payments(run, already, entries)
-    found = _find_pending(run, [(i, p) for i, p in plans if _pending(entries.get(str(i.id)))])
-    to_create = [(i, p) for i, p in plans if i.id not in found]
-    synced = already + list(found.values()) + _create(run, to_create)
-    _stamp(run, synced)
+            continue
+        chunk.missing_items.update(plan.missing_items)
+        identity = Identity(str(plan.payload[plan.identity_field]), plan.identity_field, plan.kind, contact_id)
+        chunk.writes.append(Write(invoice.id, identity,
+                                  plan.payload, plan.content_hash, plan.number,
+                                  {"total": str(plan.expected_total), "rounding": str(plan.rounding)}))
+    return chunk
 
 
-def _settle_payments(run: FlowRun, already: list[Synced], entries: dict[str, MapEntry]) -> None:
-    """Invoices in Xero whose stamp was lost (e.g. a run died after recovering them) may have been paid
-    meanwhile, while the payments poll could not map them: settle their paid status before stamping."""
-    ids = [s.xero_id for s in already if entries[str(s.invoice.id)].extra.get("document", "invoice") == "invoice"]
-    if ids:
+def _settle_payments(run: FlowRun, already: list[str], recovered: list[xm.Invoice]) -> None:
+    """Invoices in Xero whose stamp was lost, or found after an interrupted run, may have been paid while
+    the payments poll could not map them (its cursor has moved past that change): settle their paid status
+    before stamping."""
+    if already or recovered:
         from autoxero.sync.payments import reconcile_invoices
 
-        reconcile_invoices(run, run.xero.invoices_by_id(ids))
-
-
-def _pending(entry: MapEntry | None) -> bool:
-    return entry is not None and entry.status == "pending"
+        reconcile_invoices(run, recovered + (run.xero.invoices_by_id(already) if already else []))
 
 
 def _contacts_for(run: FlowRun, companies: dict[int, at.Company]) -> dict[int, str]:
@@ -189,125 +205,22 @@ def _contacts_for(run: FlowRun, companies: dict[int, at.Company]) -> dict[int, s
     return result
 
 
-# ----------------------------------------------------------------------------- exactly once
-
-
-def _find_pending(run: FlowRun, pending: list[tuple[at.Invoice, DocumentPlan]]) -> dict[int, Synced]:
-    """A pending entry means we may have created the document and lost the answer: look before creating."""
-    found: dict[int, Synced] = {}
-    if not pending:
-        return found
-    recovered: list[xm.Invoice] = []
-    invoices = [(i, p) for i, p in pending if p.kind == "invoice"]
-    notes = [(i, p) for i, p in pending if p.kind == "credit_note"]
-    by_number = [(i, p) for i, p in invoices if p.identity_field == "InvoiceNumber"]
-    if by_number:
-        existing = {x.InvoiceNumber: x for x in run.xero.invoices_by_number([p.number for _, p in by_number])}
-        for invoice, plan in by_number:
-            hit = existing.get(plan.number)
-            if hit and hit.InvoiceID and hit.Contact and hit.Contact.ContactID == plan.payload["Contact"]["ContactID"]:
-                found[invoice.id] = _adopt(run, invoice, plan, hit.InvoiceID, hit.InvoiceNumber)
-                recovered.append(hit)
-    by_reference = [(i, p) for i, p in invoices if p.identity_field == "Reference"]
-    for chunk in _chunks(by_reference, WHERE_OR_CHUNK):
-        where = " OR ".join(f"Reference=={quote_where(p.payload['Reference'])}" for _, p in chunk)
-        existing_refs = {x.Reference: x for x in run.xero.invoices(where=where) if x.Type == "ACCREC"}
-        for invoice, plan in chunk:
-            ref_hit = existing_refs.get(plan.payload["Reference"])
-            if ref_hit and ref_hit.InvoiceID:
-                found[invoice.id] = _adopt(run, invoice, plan, ref_hit.InvoiceID, ref_hit.InvoiceNumber)
-                recovered.append(ref_hit)
-    for chunk in _chunks(notes, WHERE_OR_CHUNK):
-        field = chunk[0][1].identity_field
-        where = " OR ".join(f"{field}=={quote_where(p.payload[field])}" for _, p in chunk)
-        existing_notes = {getattr(x, field): x for x in run.xero.credit_notes(where=where)}
-        for invoice, plan in chunk:
-            note = existing_notes.get(plan.payload[field])
-            if note and note.CreditNoteID:
-                found[invoice.id] = _adopt(run, invoice, plan, note.CreditNoteID, note.CreditNoteNumber)
-    if recovered:
-        # A recovered invoice may have been paid while it was unmapped, and the payments poll has already
-        # moved its cursor past that change: settle its paid status now.
-        from autoxero.sync.payments import reconcile_invoices
-
-        reconcile_invoices(run, recovered)
-    return found
-
-
-def _adopt(run: FlowRun, invoice: at.Invoice, plan: DocumentPlan, xero_id: str, number: str | None) -> Synced:
-    run.state.ids.record(KIND, invoice.id, xero_id=xero_id, identity=plan.number, content_hash=plan.content_hash,
-                         xero_number=number, extra={"document": plan.kind})
-    run.state.ledger.append(FLOW, invoice.id, "recovered", "ok",
-                            {"xero_id": xero_id, "why": "found in Xero after an interrupted run"})
-    run.counts["recovered"] += 1
-    run.resolved(invoice.id)
-    return Synced(invoice, xero_id, number)
-
-
-def _chunks[T](items: list[T], size: int) -> Iterable[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-# ----------------------------------------------------------------------------- create and stamp
-
-
-def _create(run: FlowRun, plans: list[tuple[at.Invoice, DocumentPlan]]) -> list[Synced]:
-    if not plans:
-        return []
-    _create_missing_items(run, plans)
-    run.state.ids.mark_pending_many(KIND, [(i.id, p.number, p.content_hash) for i, p in plans])
-    synced: list[Synced] = []
-    groups: list[tuple[list[tuple[at.Invoice, DocumentPlan]], Callable[[list[dict[str, Any]]], Any], str, str]] = [
-        ([(i, p) for i, p in plans if p.kind == "invoice"], run.xero.create_invoices, "InvoiceID", "InvoiceNumber"),
-        ([(i, p) for i, p in plans if p.kind == "credit_note"], run.xero.create_credit_notes, "CreditNoteID",
-         "CreditNoteNumber"),
-    ]
-    for group, send, id_field, number_field in groups:
-        if not group:
-            continue
-        outcomes: list[WriteOutcome[Any]] = send([p.payload for _, p in group])
-        recorded: list[dict[str, Any]] = []
-        ledger: list[tuple[str, str | int, str, str, dict[str, Any] | None]] = []
-        for (invoice, plan), outcome in zip(group, outcomes, strict=True):
-            record = outcome.record
-            xero_id = getattr(record, id_field, None) if record is not None else None
-            if outcome.ok and xero_id:
-                number = getattr(record, number_field, None)
-                recorded.append({"autotask_id": invoice.id, "xero_id": xero_id, "identity": plan.number,
-                                 "content_hash": plan.content_hash, "xero_number": number,
-                                 "extra": {"document": plan.kind}})
-                ledger.append((FLOW, invoice.id, f"create {plan.kind}", "ok", {
-                    "xero_id": xero_id, "number": number, "total": str(plan.expected_total),
-                    "rounding": str(plan.rounding)}))
-                synced.append(Synced(invoice, xero_id, number))
-            else:
-                _rejected(run, invoice, plan, outcome.errors)
-        run.state.ids.record_many(KIND, recorded)
-        run.state.ledger.append_many(ledger)
-        run.counts["created"] += len(recorded)
-        for entry in recorded:
-            run.resolved(entry["autotask_id"])
-    return synced
-
-
-def _rejected(run: FlowRun, invoice: at.Invoice, plan: DocumentPlan, errors: list[str]) -> None:
+def _refusal(run: FlowRun, chunk: Chunk, write: Write, errors: list[str]) -> Problem:
     message = "; ".join(errors) or "Xero did not accept it"
     fix = "Correct the cause in Autotask or in settings, then `autoxero attention retry`."
     if any("must be unique" in e for e in errors):
-        fix = (f"Xero already has a document numbered {plan.number} that autoxero did not create. Rename or "
-               "void that one in Xero, or set invoices.number_prefix so the two numbering schemes cannot meet; "
+        fix = (f"Xero already has a document numbered {write.identity.value} that autoxero did not create. Rename "
+               "or void that one in Xero, or set invoices.number_prefix so the two numbering schemes cannot meet; "
                "then `autoxero attention retry`.")
-    problem = Problem("xero_rejected", f"Invoice {plan.number}: Xero refused it ({message}).", fix, {"errors": errors})
+    problem = Problem("xero_rejected", f"Invoice {write.label}: Xero refused it ({message}).", fix, {"errors": errors})
     if refusals.lasting(errors):  # not sent again until the invoice, its lines, the settings or Xero's lists change
-        problem = holding(run, invoice, problem, refusals.named_pieces(plan.payload))
+        problem = holding(run, chunk.invoices[int(write.record_id)], problem, refusals.named_pieces(write.payload))
         forget_xero_reference(run, refusals.refused_pieces(errors))  # a stale list: the next run reads it afresh
-    run.problem(invoice.id, problem, plan.number)
-    run.state.ids.set_status(KIND, invoice.id, "failed")
+    return problem
 
 
-def _create_missing_items(run: FlowRun, plans: list[tuple[at.Invoice, DocumentPlan]]) -> None:
-    codes = sorted({code for _, p in plans for code in p.missing_items})
+def _create_missing_items(run: FlowRun, missing: set[str]) -> None:
+    codes = sorted(missing)
     if not codes:
         return
     outcomes = run.xero.create_items([{"Code": code, "Name": code[:50], "IsSold": True} for code in codes])
@@ -320,7 +233,7 @@ def _stamp(run: FlowRun, synced: list[Synced]) -> None:
     """Mark the Autotask invoices exported (webServiceDate), and write Xero's number back when Xero numbers."""
     settings = run.settings.invoices
     stamp = run.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    ledger: list[tuple[str, str | int, str, str, dict[str, Any] | None]] = []
+    ledger: list[LedgerLine] = []
     for done in synced:
         body: dict[str, Any] = {"id": done.invoice.id}
         if settings.stamp_web_service_date:
@@ -339,7 +252,7 @@ def _stamp(run: FlowRun, synced: list[Synced]) -> None:
                     f"mark it exported ({err}).", "Check the API user's permission to edit invoices; autoxero "
                     "tries again on every run and never sends the invoice to Xero twice."))
                 continue
-            ledger.append((FLOW, done.invoice.id, "stamp autotask", "ok", body))
+            ledger.append(LedgerLine(FLOW, done.invoice.id, "stamp autotask", "ok", body))
             run.counts["stamped"] += 1
     run.state.ledger.append_many(ledger)
 
@@ -378,6 +291,8 @@ def propagate_voids(run: FlowRun) -> None:
                     f"is {status.lower()} with {paid:.2f} paid or credited, so autoxero left it alone.",
                     "Decide in Xero: remove the payment and void the invoice, or issue a credit note."),
                     str(invoice.invoiceNumber))
+        if changes:
+            run.hold()
         for (invoice, change), outcome in zip(changes, run.xero.update_invoices([c for _, c in changes]),
                                               strict=True):
             if outcome.ok:
@@ -391,18 +306,3 @@ def propagate_voids(run: FlowRun) -> None:
     newest = max((v.voidedDate for v in voided if v.voidedDate), default=None)
     if newest and not run.dry_run and (not cursor or newest.isoformat() > cursor):
         run.state.cursors.advance(VOIDS_CURSOR, newest.isoformat())
-
-
-# ----------------------------------------------------------------------------- Lambda entry points
-
-
-def run_scheduled(rt: Runtime, context: LambdaContext, dry_run: bool) -> dict[str, Any]:
-    from autoxero.sync.build import build_run, execute_run
-
-    return execute_run(rt, build_run(rt, FLOW, context, dry_run), run_invoices)
-
-
-def consume(rt: Runtime, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from autoxero.lambda_entry import MalformedEvent
-
-    raise MalformedEvent("the invoices flow has no queue: Autotask sends no invoice webhooks")

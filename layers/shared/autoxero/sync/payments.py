@@ -8,21 +8,14 @@ Duplicate deliveries are harmless: the decision compares with what Autotask alre
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import Any
 
 from autoxero.autotask import models as at
 from autoxero.mapping.payments import decide_paid_date
-from autoxero.observability import logger
 from autoxero.state import MapEntry
 from autoxero.sync.run import FlowRun
 from autoxero.xero import models as xm
-
-if TYPE_CHECKING:
-    from autoxero.runtime import Runtime
 
 FLOW = "payments"
 KIND = "invoice"
@@ -87,47 +80,22 @@ def run_payments(run: FlowRun) -> None:
         run.state.cursors.advance(CURSOR, newest.isoformat())
 
 
-def handle_events(run: FlowRun, messages: list[dict[str, Any]]) -> None:
-    """Xero webhook events: one read of up to 50 invoices, whatever the number of events for them."""
+def invoice_of(run: FlowRun, message: dict[str, Any]) -> str | None:
+    """The Xero invoice a webhook event names; None for another category or another organisation."""
+    if "resource_id" not in message:
+        raise ValueError("not a Xero event message")
+    run.counts["events"] += 1
     tenant = run.xero.tenant_id
-    ids = list(dict.fromkeys(m["resource_id"] for m in messages
-                             if m.get("category") == "INVOICE" and (tenant is None or m.get("tenant_id") == tenant)))
-    run.counts["events"] += len(messages)
-    run.counts["duplicate_events"] += len([m for m in messages if m.get("category") == "INVOICE"]) - len(ids)
+    if message.get("category") != "INVOICE" or (tenant is not None and message.get("tenant_id") != tenant):
+        return None
+    return str(message["resource_id"])
+
+
+def sync_invoice_ids(run: FlowRun, xero_ids: list[str]) -> None:
+    """Xero webhook events: one read of up to 50 invoices, whatever the number of events for them."""
+    ids = list(dict.fromkeys(xero_ids))
+    run.counts["duplicate_events"] += len(xero_ids) - len(ids)
     mapped = run.state.ids.by_xero_ids(KIND, ids)
     run.counts["unmapped_events"] += len(ids) - len(mapped)
     if mapped:
         reconcile_invoices(run, run.xero.invoices_by_id(list(mapped)))
-
-
-# ----------------------------------------------------------------------------- Lambda entry points
-
-
-def run_scheduled(rt: Runtime, context: LambdaContext, dry_run: bool) -> dict[str, Any]:
-    from autoxero.sync.build import build_run, execute_run
-
-    return execute_run(rt, build_run(rt, FLOW, context, dry_run), run_payments)
-
-
-def consume(rt: Runtime, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """An SQS batch of Xero events, processed together; failures reported per message."""
-    from autoxero.sync.build import build_run, execute_run
-
-    good: list[tuple[str, dict[str, Any]]] = []
-    failures: list[dict[str, str]] = []
-    for record in event["Records"]:
-        try:
-            message = json.loads(record["body"])
-            if not isinstance(message, dict) or "resource_id" not in message:
-                raise ValueError("not a Xero event message")
-            good.append((record["messageId"], message))
-        except (ValueError, KeyError, TypeError):
-            logger.error("unreadable queue message", message_id=record.get("messageId"))
-            failures.append({"itemIdentifier": str(record.get("messageId"))})
-    if good:
-        try:
-            execute_run(rt, build_run(rt, FLOW, context, False), lambda run: handle_events(run, [m for _, m in good]))
-        except Exception:
-            logger.exception("payment events failed; the queue will deliver them again")
-            failures.extend({"itemIdentifier": message_id} for message_id, _ in good)
-    return {"batchItemFailures": failures}

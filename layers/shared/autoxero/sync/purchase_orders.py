@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import Any
 
 from autoxero.autotask import models as at
 from autoxero.autotask.query import Query, gte
 from autoxero.mapping.common import Problem, Unmappable
 from autoxero.mapping.purchase_orders import PurchasePlan, map_purchase_order, stage
-from autoxero.state import MapEntry
+from autoxero.state import Identity, MapEntry
 from autoxero.sync.contacts import sync_companies
+from autoxero.sync.once import Write, write_once
 from autoxero.sync.reference import autotask_reference, xero_reference
 from autoxero.sync.run import FlowRun
-
-if TYPE_CHECKING:
-    from autoxero.runtime import Runtime
 
 FLOW = "purchase_orders"
 EDITABLE = ("DRAFT", "SUBMITTED")
@@ -78,11 +74,6 @@ def _sync_ready(run: FlowRun, orders: list[at.PurchaseOrder], entries: dict[str,
                 run.counts["skipped"] += 1
                 continue
             updates.append((order, plan, entry.xero_id))
-        elif entry and entry.status == "pending" and (found := _find(run, plan)):
-            run.state.ids.record(_kind(run), order.id, xero_id=found, identity=plan.number,
-                                 content_hash=plan.content_hash)
-            run.counts["recovered"] += 1
-            updates.append((order, plan, found))
         else:
             creates.append((order, plan))
     if run.dry_run:
@@ -91,7 +82,7 @@ def _sync_ready(run: FlowRun, orders: list[at.PurchaseOrder], entries: dict[str,
         for order, plan, xero_id in updates:
             run.plan(order.id, f"update {plan.target.replace('_', ' ')}", plan.number, {"id": xero_id, **plan.payload})
         return
-    _create(run, creates)
+    _create(run, creates, entries)
     _update(run, updates)
 
 
@@ -104,54 +95,53 @@ def _vendor_contacts(run: FlowRun, vendor_ids: set[int]) -> dict[int, str]:
     return result
 
 
-def _find(run: FlowRun, plan: PurchasePlan) -> str | None:
-    contact = plan.payload["Contact"]["ContactID"]
-    if plan.target == "bill":
-        for bill in run.xero.invoices_by_number([plan.number]):
-            same_vendor = bill.Contact is not None and bill.Contact.ContactID == contact
-            if bill.Type == "ACCPAY" and same_vendor and bill.Status != "DELETED":
-                return bill.InvoiceID
-        return None
-    order = run.xero.purchase_order(number=plan.number)
-    return order.PurchaseOrderID if order and order.Contact and order.Contact.ContactID == contact else None
-
-
-def _send(run: FlowRun, payloads: list[dict[str, Any]], *, update: bool) -> list[Any]:
+def _send_updates(run: FlowRun, payloads: list[dict[str, Any]]) -> list[Any]:
+    run.hold()
     if run.settings.purchase_orders.target == "bill":
-        return run.xero.update_invoices(payloads) if update else run.xero.create_invoices(payloads)
-    return run.xero.update_purchase_orders(payloads) if update else run.xero.create_purchase_orders(payloads)
+        return run.xero.update_invoices(payloads)
+    return run.xero.update_purchase_orders(payloads)
 
 
 def _id_field(run: FlowRun) -> str:
     return "InvoiceID" if run.settings.purchase_orders.target == "bill" else "PurchaseOrderID"
 
 
-def _record(run: FlowRun, order: at.PurchaseOrder, plan: PurchasePlan, outcome: Any, action: str) -> None:
+def _record(run: FlowRun, order: at.PurchaseOrder, plan: PurchasePlan, outcome: Any) -> None:
+    """An update's outcome (creates are recorded by the write path)."""
     xero_id = getattr(outcome.record, _id_field(run), None) if outcome.record is not None else None
     if outcome.ok and xero_id:
-        run.state.ids.record(_kind(run), order.id, xero_id=xero_id, identity=plan.number,
+        run.state.ids.record(_kind(run), order.id, xero_id=xero_id, identity=_identity(plan),
                              content_hash=plan.content_hash)
-        run.state.ledger.append(FLOW, order.id, f"{action} {plan.target}", "ok",
+        run.state.ledger.append(FLOW, order.id, f"update {plan.target}", "ok",
                                 {"xero_id": xero_id, "total": str(plan.total)})
-        run.counts["created" if action == "create" else "updated"] += 1
+        run.counts["updated"] += 1
         run.resolved(order.id)
     else:
-        message = "; ".join(outcome.errors) or "Xero did not accept it"
-        run.problem(order.id, Problem("xero_rejected", f"Purchase order {plan.number}: Xero refused the "
-                                      f"{plan.target.replace('_', ' ')} ({message}).",
-                                      "Correct it in Autotask or settings, then `autoxero attention retry`."),
-                    plan.number)
-        if action == "create":
-            run.state.ids.set_status(_kind(run), order.id, "failed")
+        run.problem(order.id, _refusal(Write(order.id, _identity(plan), plan.payload, plan.content_hash,
+                                             plan.number), outcome.errors), plan.number)
 
 
-def _create(run: FlowRun, creates: list[tuple[at.PurchaseOrder, PurchasePlan]]) -> None:
-    for order, plan in creates:
-        run.state.ids.mark_pending(_kind(run), order.id, plan.number, plan.content_hash)
-    if creates:
-        for (order, plan), outcome in zip(creates, _send(run, [p.payload for _, p in creates], update=False),
-                                          strict=True):
-            _record(run, order, plan, outcome, "create")
+def _identity(plan: PurchasePlan) -> Identity:
+    field = "InvoiceNumber" if plan.target == "bill" else "PurchaseOrderNumber"
+    return Identity(plan.number, field, plan.target, plan.payload["Contact"]["ContactID"])
+
+
+def _create(run: FlowRun, creates: list[tuple[at.PurchaseOrder, PurchasePlan]], entries: dict[str, MapEntry]) -> None:
+    """Through the exactly-once write path; a document found after an interrupted run is then brought up to
+    date like any other edit."""
+    writes = [Write(o.id, _identity(p), p.payload, p.content_hash, p.number, {"total": str(p.total)})
+              for o, p in creates]
+    by_id = {o.id: (o, p) for o, p in creates}
+    written = write_once(run, _kind(run), writes, entries, refusal=_refusal)
+    _update(run, [(*by_id[d.write.record_id], d.xero_id) for d in written
+                  if d.recovered and entries[str(d.write.record_id)].content_hash != d.write.content_hash])
+
+
+def _refusal(write: Write, errors: list[str]) -> Problem:
+    message = "; ".join(errors) or "Xero did not accept it"
+    return Problem("xero_rejected", f"Purchase order {write.label}: Xero refused the "
+                   f"{write.identity.document.replace('_', ' ')} ({message}).",
+                   "Correct it in Autotask or settings, then `autoxero attention retry`.")
 
 
 def _current_status(run: FlowRun, xero_ids: list[str]) -> dict[str, str]:
@@ -177,8 +167,8 @@ def _update(run: FlowRun, updates: list[tuple[at.PurchaseOrder, PurchasePlan, st
                 "create it again by resolving this item)."), plan.number)
     payloads = [{**p.payload, _id_field(run): x} for _, p, x in editable]
     if payloads:
-        for (order, plan, _), outcome in zip(editable, _send(run, payloads, update=True), strict=True):
-            _record(run, order, plan, outcome, "update")
+        for (order, plan, _), outcome in zip(editable, _send_updates(run, payloads), strict=True):
+            _record(run, order, plan, outcome)
 
 
 def _cancel(run: FlowRun, orders: list[at.PurchaseOrder], entries: dict[str, MapEntry]) -> None:
@@ -198,20 +188,8 @@ def _cancel(run: FlowRun, orders: list[at.PurchaseOrder], entries: dict[str, Map
                 "Void or delete it in Xero by hand if the purchase really was cancelled."),
                 str(order.purchaseOrderNumber))
     if deletions:
-        for (order, change), outcome in zip(deletions, _send(run, [c for _, c in deletions], update=True), strict=True):
+        for (order, change), outcome in zip(deletions, _send_updates(run, [c for _, c in deletions]), strict=True):
             if outcome.ok:
                 run.state.ids.set_status(_kind(run), order.id, "deleted")
                 run.state.ledger.append(FLOW, order.id, "delete draft (cancelled in Autotask)", "ok", change)
                 run.counts["cancelled"] += 1
-
-
-def run_scheduled(rt: Runtime, context: LambdaContext, dry_run: bool) -> dict[str, Any]:
-    from autoxero.sync.build import build_run, execute_run
-
-    return execute_run(rt, build_run(rt, FLOW, context, dry_run), run_purchase_orders)
-
-
-def consume(rt: Runtime, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from autoxero.lambda_entry import MalformedEvent
-
-    raise MalformedEvent("the purchase orders flow has no queue: Autotask sends no purchase order webhooks")

@@ -14,7 +14,7 @@ from autoxero.autotask.query import Query, everything
 from autoxero.mapping.billing import Charges, charges_to_read
 from autoxero.mapping.common import content_hash
 from autoxero.mapping.reference import AutotaskReference, XeroReference
-from autoxero.state.table import cache_key
+from autoxero.state import CacheEntry
 from autoxero.xero import models as xm
 
 if TYPE_CHECKING:
@@ -147,16 +147,15 @@ def autotask_reference(run: FlowRun, *, for_invoices: bool = True, fresh: bool =
     if isinstance(cached, AutotaskReference) and not fresh:
         return cached
     names = tuple(_ENTITIES) if for_invoices else _CONTACTS_ONLY
-    table_key = cache_key(f"autotask-reference-{'invoices' if for_invoices else 'contacts'}")
-    item = None if fresh else run.state.table.get(table_key)
-    if item and float(item.get("expires_at", 0)) > time.time():
-        reference = _from_document(str(item["document"]))
+    name = f"autotask-reference-{'invoices' if for_invoices else 'contacts'}"
+    cached_entry = None if fresh else run.state.cache.get(name)
+    if cached_entry and cached_entry.expires_at > time.time():
+        reference = _from_document(cached_entry.document)
     else:
         reference = _read_autotask(run.autotask, names)
         if not run.dry_run:
-            run.state.table.table.put_item(Item={**table_key, "document": _to_document(reference, names),
-                                                 "expires_at": int(time.time() + AUTOTASK_CACHE_SECONDS),
-                                                 "ttl": int(time.time() + 86400)})
+            run.state.cache.put(name, CacheEntry(_to_document(reference, names),
+                                                 time.time() + AUTOTASK_CACHE_SECONDS))
     run.cache[key] = reference
     return reference
 

@@ -12,18 +12,22 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from autoxero.alerts import Notice, digest
 from autoxero.mapping.common import Problem
 from autoxero.observability import logger, metrics
-from autoxero.state import LeaseBusy, State
+from autoxero.state import LeaseBusy, LeaseLost, State
 
 if TYPE_CHECKING:
     from autoxero.alerts import Alerts
     from autoxero.autotask.client import AutotaskClient
+    from autoxero.autotask.records import MalformedRecord
     from autoxero.settings import SyncSettings
     from autoxero.xero.client import XeroClient
 
 R = TypeVar("R")
 SAFETY_MS = 90_000  # stop this long before the Lambda deadline, with state saved
+LEASE_SECONDS = 960  # a run's lease, renewed before every write while the run is alive
+RUN_SECONDS = 840  # a run with no Lambda deadline (the CLI) stops by then: well inside its lease
 
 
 def utc_now() -> datetime:
@@ -43,9 +47,40 @@ class FlowRun:
     safety_ms: int = SAFETY_MS
     counts: Counter[str] = field(default_factory=Counter)
     plans: list[dict[str, Any]] = field(default_factory=list)
-    new_attention: list[str] = field(default_factory=list)
+    new_attention: list[Notice] = field(default_factory=list)
     stopped: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    lease_holder: str | None = None
+
+    def hold(self) -> None:
+        """Called before every write: renew this run's lease, or raise LeaseLost when it lapsed and another run
+        may have started. A run that lost its lease must stop without writing anything more."""
+        if self.lease_holder is not None:
+            self.state.leases.renew(f"run-{self.flow}", self.lease_holder, LEASE_SECONDS)
+
+    def __post_init__(self) -> None:
+        self.autotask.records = self  # one malformed Autotask record goes to attention, not through the run
+
+    def malformed(self, record: MalformedRecord) -> None:
+        from autoxero.autotask.records import MALFORMED_CODE
+
+        self.counts["malformed"] += 1
+        self.problem(record.record_id if record.record_id is not None else record.label,
+                     Problem(MALFORMED_CODE, record.message, record.fix,
+                             {"entity": record.entity, "problems": list(record.problems)}), record.label)
+
+    def well_formed(self, entity: str, record_id: int) -> None:
+        """A record that was malformed reads well now: its item is cleared (only that item)."""
+        from autoxero.autotask.records import MALFORMED_CODE
+
+        key = f"malformed:{self.flow}"
+        if key not in self.cache:
+            self.cache[key] = {(item.record_id, item.context.get("entity"))
+                               for item in self.state.attention.list(self.flow) if item.code == MALFORMED_CODE}
+        if (str(record_id), entity) in self.cache[key] and not self.dry_run:
+            self.state.attention.clear(self.flow, record_id)
+            self.cache[key].discard((str(record_id), entity))
+            self.counts["resolved"] += 1
 
     def out_of_time(self) -> bool:
         if self.remaining_ms() < self.safety_ms:
@@ -69,7 +104,12 @@ class FlowRun:
                                     fix=problem.fix, label=label, context=problem.context)
         self.state.ledger.append(flow, record_id, "attention", problem.code, {"message": problem.message})
         if existing is None or existing.message != problem.message:
-            self.new_attention.append(problem.message)
+            self.new_attention.append(Notice(label or f"{flow} record {record_id}", problem.message, problem.fix,
+                                             self._link(flow, record_id)))
+
+    def _link(self, flow: str, record_id: str | int) -> str | None:
+        template = self.settings.invoices.deep_link_template
+        return template.format(id=record_id) if flow == "invoices" and template else None
 
     def resolved(self, record_id: str | int, *, flow: str | None = None) -> None:
         """Clear the record's attention item, if it has one (known from one query per flow per run)."""
@@ -102,7 +142,7 @@ class FlowRun:
 
 
 def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None = None,
-            lease_seconds: float = 960) -> dict[str, Any]:
+            lease_seconds: float = LEASE_SECONDS) -> dict[str, Any]:
     """Run `body` once under the flow's lease; record, measure and alert on what happened."""
     from autoxero.autotask.errors import AutotaskAuthError, AutotaskThrottled
     from autoxero.xero.errors import XeroDayLimitReached, XeroNotConnected, XeroReconnectRequired
@@ -118,15 +158,18 @@ def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None
     holder = run.state.leases.new_holder()
     if not run.state.leases.acquire(f"run-{run.flow}", holder, lease_seconds):
         raise LeaseBusy(f"another {run.flow} run is in progress")
+    run.lease_holder = holder
     started = time.monotonic()
+    connection: str | None = None
     try:
         body(run)
+    except LeaseLost:
+        run.stopped = "stopped: the run's lease lapsed and another run may have taken over; nothing more written"
     except (XeroDayLimitReached, AutotaskThrottled) as err:
         run.stopped = str(err)
     except (XeroReconnectRequired, XeroNotConnected, AutotaskAuthError) as err:
         run.stopped = str(err)
-        if alerts:
-            alerts.notify("a connection needs you", f"The {run.flow} sync cannot run: {err}")
+        connection = str(err)
     finally:
         run.state.leases.release(f"run-{run.flow}", holder)
     summary = run.summary()
@@ -134,12 +177,9 @@ def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None
     if not run.dry_run:
         run.state.runs.record(run.flow, summary)
         _measure(run)
-        if alerts and run.new_attention and run.settings.alert_on_attention:
-            listed = "\n".join(f"- {m}" for m in run.new_attention[:20])
-            more = f"\n...and {len(run.new_attention) - 20} more" if len(run.new_attention) > 20 else ""
-            alerts.notify(f"{len(run.new_attention)} record(s) need attention",
-                          f"The {run.flow} sync could not send these to Xero:\n{listed}{more}\n\n"
-                          "Run `autoxero attention` to see each one and what to change.")
+    notices = run.new_attention if run.settings.alert_on_attention else []
+    if alerts and not run.dry_run and (connection or notices):  # one e-mail at most per run
+        alerts.notify(*digest(run.flow, notices, connection))
     logger.info("flow run", summary=summary)
     return summary
 

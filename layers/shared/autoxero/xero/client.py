@@ -374,9 +374,6 @@ class XeroClient:
     def create_credit_notes(self, notes: list[dict[str, Any]]) -> list[WriteOutcome[models.CreditNote]]:
         return self.write("create_credit_notes", "CreditNotes", models.CreditNote, notes, unitdp=4)
 
-    def update_credit_notes(self, notes: list[dict[str, Any]]) -> list[WriteOutcome[models.CreditNote]]:
-        return self.write("update_or_create_credit_notes", "CreditNotes", models.CreditNote, notes, unitdp=4)
-
     def create_purchase_orders(self, orders: list[dict[str, Any]]) -> list[WriteOutcome[models.PurchaseOrder]]:
         return self.write("create_purchase_orders", "PurchaseOrders", models.PurchaseOrder, orders)
 
@@ -385,24 +382,6 @@ class XeroClient:
 
     def create_items(self, items: list[dict[str, Any]]) -> list[WriteOutcome[models.Item]]:
         return self.write("create_items", "Items", models.Item, items, unitdp=4)
-
-    def create_payments(self, payments: list[dict[str, Any]]) -> list[WriteOutcome[models.Payment]]:
-        return self.write("create_payments", "Payments", models.Payment, payments)
-
-    def allocate_credit_note(self, credit_note_id: str, allocation: dict[str, Any]) -> WriteOutcome[models.Allocation]:
-        body = {"Allocations": [allocation]}
-        answer = self._call(self._accounting, "create_credit_note_allocation", credit_note_id, body,
-                            summarize_errors=False, idempotency_key=content_key("allocation", [credit_note_id, body]))
-        returned = (answer.get("Allocations") or [{}])[0]
-        errors = _validation_messages(returned)
-        if errors:
-            return WriteOutcome(0, None, errors)
-        return WriteOutcome(0, models.Allocation.model_validate(returned))
-
-    def delete_payment(self, payment_id: str) -> None:
-        body = {"Status": "DELETED"}
-        self._call(self._accounting, "delete_payment", payment_id, body,
-                   idempotency_key=content_key("delete-payment", [payment_id]))
 
 
 def _body_json(err: ApiException) -> dict[str, Any]:

@@ -185,13 +185,6 @@ class CreditNote(Document):
     RemainingCredit: Decimal | None = None
 
 
-class Allocation(Outcome):
-    AllocationID: str | None = None
-    Invoice: InvoiceRef
-    Amount: Decimal
-    Date: Annotated[date, BeforeValidator(parse_xero_date)]
-
-
 class PurchaseOrder(Outcome):
     PurchaseOrderID: str | None = None
     PurchaseOrderNumber: str | None = None

@@ -13,6 +13,13 @@ sent: RFC 6749 §6 gives a refresh without one the scope originally granted. The
 less than the refresh lease, so the lease never lapses while its holder still waits for Xero. The token
 endpoint's errors (RFC 6749 §5.2: invalid_grant, invalid_scope, invalid_client, …) need a person and are
 never retried; only a 5xx, a timeout or a dropped connection is.
+
+A refresh that dies between Xero's answer and the secret write (the Lambda stopped, or PutSecretValue failed)
+loses the new refresh token; Xero then accepts the old one for 30 minutes only
+(https://developer.xero.com/documentation/guides/oauth2/token-types/#refresh-token). So a marker is written
+before the token endpoint is called and cleared once the new set is stored; the token watch (a schedule every
+10 minutes, whatever SyncRateMinutes is) finds a marker whose refresh is no longer running and refreshes at
+once with the stored token, well inside the grace.
 """
 
 from __future__ import annotations
@@ -25,11 +32,13 @@ import httpx
 
 from autoxero.observability import logger
 from autoxero.secrets import SecretStore
-from autoxero.state import Leases
+from autoxero.state import Cache, CacheEntry, Leases
 from autoxero.state.leases import LeaseBusy
 from autoxero.xero.errors import XeroError, XeroNotConnected, XeroReconnectRequired
 
 REFRESH_LEASE = "xero-token-refresh"
+REFRESH_MARKER = "xero-token-refresh-in-flight"
+STORE_ATTEMPTS = 4  # PutSecretValue tries before the marker is left for the token watch
 # The SDK refreshes by itself 60 s before expiry; refreshing 5 minutes ahead keeps it from ever trying.
 REFRESH_MARGIN_SECONDS = 300
 SDK_TOKEN_KEYS = ("access_token", "refresh_token", "expires_in", "expires_at", "token_type", "scope", "id_token")
@@ -48,12 +57,14 @@ def sdk_token(token_set: dict[str, Any]) -> dict[str, Any]:
 
 class TokenManager:
     def __init__(self, secrets: SecretStore, secret_id: str, leases: Leases, *, token_url: str,
+                 cache: Cache | None = None,
                  kind: ConnectionKind = "oauth", clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep, lease_seconds: float = 30,
                  wait_seconds: float = 25, http: httpx.Client | None = None) -> None:
         self._secrets = secrets
         self._secret_id = secret_id
         self._leases = leases
+        self._cache = cache
         self._token_url = token_url
         self._kind = kind
         self._clock = clock
@@ -96,21 +107,27 @@ class TokenManager:
 
     # ------------------------------------------------------------------ refreshing
 
-    def _refresh_under_lease(self) -> dict[str, Any]:
+    def recover(self) -> bool:
+        """The token watch: redo a refresh that started and never stored its answer (its invocation died, or
+        the secret could not be written) while Xero still accepts the old refresh token. True if it did."""
+        marker = self._cache.get(REFRESH_MARKER) if self._cache is not None else None
+        if marker is None or float(marker.document) + self._lease_seconds > self._clock():
+            return False  # nothing interrupted, or the refresh may still be running
+        logger.warning("xero token refresh was interrupted; refreshing again within Xero's grace period")
+        self._refresh_under_lease(interrupted=True)
+        return True
+
+    def _refresh_under_lease(self, *, interrupted: bool = False) -> dict[str, Any]:
         deadline = time.monotonic() + self._wait_seconds
         while True:
             holder = self._leases.new_holder()
             if self._leases.acquire(REFRESH_LEASE, holder, self._lease_seconds):
                 try:
                     secret = self._read(fresh=True)
-                    if self._valid(secret.get("token_set")):
+                    if self._valid(secret.get("token_set")) and not (
+                            interrupted and self._cache is not None and self._cache.get(REFRESH_MARKER)):
                         return dict(secret["token_set"])  # another invocation refreshed while we waited
-                    new = self._fetch(secret)
-                    self._secrets.write(self._secret_id, {**secret, "token_set": new,
-                                                          "refreshed_at": int(self._clock())})
-                    self.refreshes += 1
-                    logger.info("xero token refreshed", expires_at=new.get("expires_at"))
-                    return new
+                    return self._rotate(secret)
                 finally:
                     self._leases.release(REFRESH_LEASE, holder)
             # Someone else is refreshing: wait for their token rather than rotating it again.
@@ -120,6 +137,28 @@ class TokenManager:
             if time.monotonic() >= deadline:
                 raise LeaseBusy("timed out waiting for another invocation to refresh the Xero token")
             self._sleep(0.2)
+
+    def _rotate(self, secret: dict[str, Any]) -> dict[str, Any]:
+        """Xero rotates the refresh token on this call: mark it in flight first, store the answer before anyone
+        uses it (retrying the store), and only then clear the mark."""
+        marked = self._cache is not None and self._kind == "oauth"
+        if marked and self._cache is not None:
+            self._cache.put(REFRESH_MARKER, CacheEntry(str(self._clock()), self._clock() + 86_400))
+        new = self._fetch(secret)
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                self._secrets.write(self._secret_id, {**secret, "token_set": new, "refreshed_at": int(self._clock())})
+                break
+            except Exception:
+                if attempt == STORE_ATTEMPTS - 1:
+                    raise  # the marker stays: the token watch refreshes again within the grace
+                logger.warning("storing the refreshed Xero token failed; retrying", attempt=attempt + 1)
+                self._sleep(0.5 * 2 ** attempt)
+        if marked and self._cache is not None:
+            self._cache.drop(REFRESH_MARKER)
+        self.refreshes += 1
+        logger.info("xero token refreshed", expires_at=new.get("expires_at"))
+        return new
 
     def _fetch(self, secret: dict[str, Any]) -> dict[str, Any]:
         client_id, client_secret = secret.get("client_id"), secret.get("client_secret")
