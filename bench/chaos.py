@@ -241,6 +241,7 @@ class Harness:
         advance = self.clock.advance
         self.local = LocalDeployment.create(self.sandbox, None, options={
             "autotask": {"limiter": LocalLimiter(), "sleep": advance, "rng": random.Random(seed),
+                         "clock": self.clock.time,
                          **(autotask_options or {})},
             "xero": {"sleep": advance, "rng": random.Random(seed + 1), **(xero_options or {})},
             "run": run_options or {}, "tokens": {"clock": self.clock.time, "sleep": advance}})

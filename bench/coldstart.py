@@ -24,26 +24,30 @@ def size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1_000_000
 
 
-def init_ms(function: str, runs: int = 5) -> float:
-    program = ("import sys, time\n"
+def init_ms(function: str, runs: int = 5) -> tuple[float, float]:
+    """(import + init ms, median of `runs`; the process's peak RSS in MB after it, the largest seen)."""
+    program = ("import resource, sys, time\n"
                f"sys.path.append({sysconfig.get_paths()['purelib']!r})\n"
                "t = time.perf_counter()\n"
                "import app\n"
-               "print((time.perf_counter() - t) * 1000)\n")
+               "print((time.perf_counter() - t) * 1000, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BUILD / function), str(LAYER)]),
            "PYTHONDONTWRITEBYTECODE": "1", "AWS_LAMBDA_FUNCTION_NAME": function, "AWS_DEFAULT_REGION": "us-east-1",
            "AUTOXERO_TABLE": "t", "AUTOXERO_XERO_SECRET": "x", "AUTOXERO_AUTOTASK_SECRET": "a",
            "POWERTOOLS_SERVICE_NAME": "autoxero"}
-    samples = []
+    samples, rss = [], []
     for _ in range(runs):
         done = subprocess.run([sys.executable, "-S", "-c", program], env=env, capture_output=True, text=True,
                               check=True, timeout=60)
-        samples.append(float(done.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
+        ms, mb = done.stdout.strip().splitlines()[-1].split()
+        samples.append(float(ms))
+        rss.append(float(mb))
+    return statistics.median(samples), max(rss)
 
 
 def measure() -> dict[str, object]:
     if not LAYER.exists() or not BUILD.exists():
         return {"error": "no build: run `make build` first"}
     return {"layer_mb_unzipped_arm64": round(size_mb(ARM_LAYER), 1) if ARM_LAYER.exists() else None,
-            "handlers": {name: (round(init_ms(name), 1), GOALS_MS[kind]) for name, kind in HANDLERS.items()}}
+            "handlers": {name: (*(round(x, 1) for x in init_ms(name)), GOALS_MS[kind])
+                         for name, kind in HANDLERS.items()}}

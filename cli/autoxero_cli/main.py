@@ -228,6 +228,11 @@ def status(stack: Stack = None) -> None:
     for record in skipped[:20]:
         console.print(f"  {record.flow} {record.label or record.record_id}: {record.reason} ({record.by}, {record.at})",
                       highlight=False, markup=False)
+    from autoxero.sync.progress import backfill_progress
+
+    progress = backfill_progress(rt.state, rt.settings)
+    if progress:
+        console.print(progress.describe(time.time()), highlight=False)
     secret = rt.secrets.read(rt.config.xero_secret_id)
     token = secret.get("token_set") or {}
     if token:

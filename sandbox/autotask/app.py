@@ -407,8 +407,10 @@ def _c_clock(sim: AutotaskSimulator, call: Call) -> Any:
 
 def _c_limits(sim: AutotaskSimulator, call: Call) -> Any:
     body = _body(call) if call.method == "POST" else {}
-    return sim.set_limits(thread_limit=body.get("thread_limit"), hourly_limit=body.get("hourly_limit"),
-                          reset_counts=bool(body.get("reset_counts")))
+    limits = sim.set_limits(thread_limit=body.get("thread_limit"), hourly_limit=body.get("hourly_limit"),
+                            reset_counts=bool(body.get("reset_counts")))
+    others = body.get("other_integrations_per_hour")
+    return {**limits, "other_integrations": sim.other_integrations(None if others is None else float(others))}
 
 
 def _c_webhooks(sim: AutotaskSimulator, call: Call) -> Any:

@@ -79,7 +79,8 @@ def _money(value: Decimal) -> float:
 
 
 class AutotaskSimulator:
-    def __init__(self, clock: SandboxClock, *, thread_limit: int = 3, hourly_limit: int = 10_000) -> None:
+    def __init__(self, clock: SandboxClock, *, thread_limit: int = 3, hourly_limit: int = 10_000,
+                 other_integrations_per_hour: float = 0) -> None:
         self.clock = clock
         self.faults = FaultInjector()
         self.calls = CallLog()
@@ -95,7 +96,14 @@ class AutotaskSimulator:
         self._inflight_lock = threading.Lock()
         self._inflight: Counter[tuple[str, str]] = Counter()
         self._requests: deque[float] = deque()
+        # Other integrations on the same database (RMM, backup, quoting, ...): a steady background rate.
+        self._background_rate = 0.0  # requests an hour
+        self._background_since = 0.0
+        self.refused_hourly = 0  # requests refused for the hourly threshold, this API user's and others'
+        self.peak_count = 0  # the highest rolling-hour count any request saw, others' traffic included
         self._clear_data()
+        if other_integrations_per_hour:
+            self.other_integrations(other_integrations_per_hour)
 
     # --- setup -------------------------------------------------------------------------------------
 
@@ -123,6 +131,7 @@ class AutotaskSimulator:
             self._clear_data()
             self._requests.clear()
             self.thread_limit, self.hourly_limit = self.default_limits
+            self._background_rate, self.refused_hourly, self.peak_count = 0.0, 0, 0
             self.webhooks.signing, self.webhooks.timeout = "escaped", 10.0
             self.zone_less_datetimes = False
         self.calls.reset()
@@ -609,28 +618,69 @@ class AutotaskSimulator:
         while self._requests and self._requests[0] <= now - HOUR:
             self._requests.popleft()
 
+    def _background(self, now: float) -> int:
+        """Other integrations' requests in the rolling hour: `background_rate` an hour, evenly, since it was set."""
+        if self._background_rate <= 0:
+            return 0
+        span = max(0.0, min(HOUR, now - self._background_since))
+        return int(self._background_rate * span / HOUR)
+
+    def _count(self, now: float) -> int:
+        self._prune(now)
+        return len(self._requests) + self._background(now)
+
     def admit(self, endpoint: str, inflight: int) -> None:
-        """Count one request against the hour; reject it past the hourly or the thread threshold."""
+        """Count one request against the hour; reject it past the hourly or the thread threshold.
+
+        The hourly threshold is per database, shared by every integration of the MSP (Autotask: "a limit of
+        10,000 on the number of external requests allowed per hour between an individual database and the
+        API", SOAP_Thresholds_Limits.htm; "this limit applies to your entire Autotask instance ... RMM tools,
+        quoting tools, custom scripts all eat from the same pie", kb.clouddepot.com/knowledge/
+        understanding-autotask-api-limits): the count includes the background traffic of other integrations.
+        """
         with self.lock:
             now = self.clock.time()
-            self._prune(now)
-            if len(self._requests) >= self.hourly_limit:
-                retry = max(1, math.ceil(self._requests[0] + HOUR - now))
+            count = self._count(now)
+            if count >= self.hourly_limit:
+                self.refused_hourly += 1
+                retry = max(1, math.ceil(self._requests[0] + HOUR - now)) if self._requests else 60
                 raise AutotaskError(
                     f"Request Threshold Exceeded: this database has made more than {self.hourly_limit} API "
                     "requests in the last 60 minutes; API access is blocked until the request count falls "
                     "below the threshold.", status=429, headers={"Retry-After": str(retry)})
             self._requests.append(now)
+            self.peak_count = max(self.peak_count, count + 1)
             if inflight > self.thread_limit:
                 raise AutotaskError(
                     f"Itgenatr005: Thread Threshold Exceeded. The Autotask API thread threshold of "
                     f"{self.thread_limit} threads has been exceeded for the {endpoint} endpoint.", status=429)
 
     def threshold_information(self) -> dict[str, Any]:
+        """`GET /v1.0/ThresholdInformation` → ThresholdStatusResultModel: the database's threshold, the timeframe
+        in minutes and the requests counted in it, every integration's (the REST swagger's model, as generated
+        in panoramicdata/AutoTask.Psa.Api `AutoTask.Psa.Api/Interfaces/ThresholdApiIntegrationApi.cs` and
+        `Data/ThresholdStatusResultModel.cs`; api-evangelist/kaseya
+        `openapi/kaseya-thresholdapiintegration-api-openapi.yml`: externalRequestThreshold,
+        requestThresholdTimeframe, currentTimeframeRequestCount, all int32; Cloud Depot's log of it reads
+        "124-10000-60", a 60-minute timeframe)."""
         with self.lock:
-            self._prune(self.clock.time())
             return {"externalRequestThreshold": self.hourly_limit, "requestThresholdTimeframe": 60,
-                    "currentTimeframeRequestCount": len(self._requests)}
+                    "currentTimeframeRequestCount": self._count(self.clock.time())}
+
+    def other_integrations(self, requests_per_hour: float | None = None) -> dict[str, Any]:
+        """Set (or read) the other integrations' steady traffic on this database, in requests an hour.
+
+        They are taken to have run at that rate for the past hour already (a steady state: the rolling hour is
+        full of their requests from the moment the rate is set).
+        """
+        with self.lock:
+            if requests_per_hour is not None:
+                if requests_per_hour < 0:
+                    raise ValueError("a request rate cannot be negative")
+                self._background_rate = float(requests_per_hour)
+                self._background_since = self.clock.time() - (HOUR if requests_per_hour else 0)
+            return {"requests_per_hour": self._background_rate, "refused_hourly": self.refused_hourly,
+                    "peak_count": self.peak_count, "peak_share": round(self.peak_count / self.hourly_limit, 4)}
 
     def set_limits(self, *, thread_limit: int | None = None, hourly_limit: int | None = None,
                    reset_counts: bool = False) -> dict[str, Any]:
@@ -641,6 +691,7 @@ class AutotaskSimulator:
                 self.hourly_limit = int(hourly_limit)
             if reset_counts:
                 self._requests.clear()
+                self.refused_hourly, self.peak_count = 0, 0
             return {"thread_limit": self.thread_limit, "hourly_limit": self.hourly_limit,
                     **self.threshold_information()}
 

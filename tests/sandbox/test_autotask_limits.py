@@ -190,3 +190,24 @@ def test_limits_are_set_at_construction():
         assert running.sim.thread_limit == 5
         c.get("/Companies/1001")
         assert c.get("/Companies/1001").status_code == 429
+
+
+def test_other_integrations_share_the_database_threshold(at: RunningAutotask):
+    at.sim.clock.freeze()
+    try:
+        at.sim.set_limits(hourly_limit=100, reset_counts=True)
+        with at.control() as control:
+            body = control.post("/limits", json={"other_integrations_per_hour": 30}).json()
+        assert body["other_integrations"]["requests_per_hour"] == 30
+        with at.client() as c:
+            info = c.get("/ThresholdInformation").json()
+            assert info["currentTimeframeRequestCount"] == 31  # the others' hour, and this request
+            codes = [c.get("/Companies/1001").status_code for _ in range(70)]
+            assert codes == [200] * 69 + [429]  # 30 others + 70 of ours reach the database's 100
+        state = at.sim.other_integrations()
+        assert state["refused_hourly"] == 1 and state["peak_count"] == 100
+        at.sim.other_integrations(0)
+        assert at.sim.threshold_information()["currentTimeframeRequestCount"] == 70
+    finally:
+        at.sim.other_integrations(0)
+        at.sim.clock.unfreeze()

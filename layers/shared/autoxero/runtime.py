@@ -6,6 +6,7 @@ for the table or the Xero SDK.
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -83,13 +84,16 @@ class Runtime:
     def autotask_client(self, **options: Any) -> AutotaskClient:
         from autoxero.autotask.client import AutotaskClient, DynamoZoneCache
         from autoxero.autotask.limiter import DynamoLimiter
+        from autoxero.autotask.pacing import Pacer
 
         secret = self.secrets.read(self.config.autotask_secret_id)
         merged = {**self.autotask_options, **options}
+        clock = merged.pop("clock", None) or time.time  # local tools pace on the sandbox clock
+        pacer = merged.pop("pacer", None) or Pacer(self.state.autotask_quota, self.settings.autotask, clock=clock)
         return AutotaskClient.from_secret(secret, zone_lookup_url=self.config.autotask_zone_lookup_url,
                                           zone_cache=DynamoZoneCache(self.state.cache, self.state.table.now),
                                           limiter=merged.pop("limiter", None) or DynamoLimiter(self.state.table),
-                                          **merged)
+                                          pacer=pacer, **merged)
 
 
 _runtime: Runtime | None = None

@@ -148,6 +148,17 @@ class PaymentSettings(Strict):
     overwrite_manual_paid_date: bool = False
 
 
+class AutotaskSettings(Strict):
+    """How much of Autotask's hourly request threshold autoxero may take. The threshold (10,000 an hour by
+    default) is per database and shared with every other integration the MSP runs; when it is reached, all of
+    them are refused until the hour rolls over."""
+
+    # autoxero works only while the whole database (everyone's requests) is under this share of the threshold
+    max_database_share: Decimal = Field(default=Decimal("0.5"), gt=0, le=Decimal("0.95"))
+    # and makes at most this many requests itself in any rolling hour
+    hourly_budget: int = Field(default=2000, ge=50)
+
+
 class XeroConnectionSettings(Strict):
     kind: Literal["oauth", "custom_connection"] = "oauth"
     scopes: Literal["granular", "legacy"] = "granular"
@@ -167,5 +178,6 @@ class SyncSettings(Strict):
     invoices: InvoiceSettings = InvoiceSettings()
     purchase_orders: PurchaseOrderSettings = PurchaseOrderSettings()
     payments: PaymentSettings = PaymentSettings()
+    autotask: AutotaskSettings = AutotaskSettings()
     xero: XeroConnectionSettings = XeroConnectionSettings()
     alert_on_attention: bool = True

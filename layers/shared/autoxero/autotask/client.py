@@ -43,6 +43,7 @@ from autoxero.autotask.errors import (
 )
 from autoxero.autotask.limiter import Limiter, LocalLimiter
 from autoxero.autotask.models import FieldInfo, Picklist, ThresholdInformation, Zone
+from autoxero.autotask.pacing import Pacer
 from autoxero.autotask.query import Filter, Query, chunked_in, dumps, loads
 from autoxero.autotask.records import RecordWatcher, validate_each
 from autoxero.config import AUTOTASK_ZONE_LOOKUP_URL
@@ -222,13 +223,14 @@ class AutotaskClient:
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None, max_attempts: int = DEFAULT_MAX_ATTEMPTS,
                  max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS, backoff_base: float = 0.5,
-                 backoff_cap: float = 20.0) -> None:
+                 backoff_cap: float = 20.0, pacer: Pacer | None = None) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.credentials = credentials
         self.zone_lookup_url = zone_lookup_url.rstrip("/")
         self._zone_cache = zone_cache
         self._limiter: Limiter = limiter if limiter is not None else LocalLimiter()
+        self.pacer = pacer
         self._owns_http = http is None
         self._http = http or httpx.Client(timeout=timeout, headers={"User-Agent": "autoxero"})
         self._timeout = timeout
@@ -336,7 +338,9 @@ class AutotaskClient:
         return redact(text.replace(secret, MASK) if secret else text)
 
     def _send_once(self, method: str, entity: str, url: str, *, body: Any, params: Mapping[str, str] | None,
-                   auth: bool, endpoint: str) -> Any:
+                   auth: bool, endpoint: str, paced: bool = True) -> Any:
+        if auth and paced and self.pacer is not None:
+            self.pacer.take(self._read_threshold)
         headers = {"Accept": "application/json"}
         if auth:
             headers.update(self.credentials.headers())
@@ -387,7 +391,7 @@ class AutotaskClient:
 
     def _call(self, method: str, entity: str, path: str | None = None, *, url: str | None = None,
               body: Any = None, params: Mapping[str, str] | None = None, auth: bool = True,
-              endpoint: str | None = None, idempotent: bool = True) -> Any:
+              endpoint: str | None = None, idempotent: bool = True, paced: bool = True) -> Any:
         started = self._monotonic()
         attempt = 0
         rediscovered = False
@@ -397,7 +401,7 @@ class AutotaskClient:
             target = url if url is not None else f"{base}/{path}"
             try:
                 return self._send_once(method, entity, target, body=body, params=params, auth=auth,
-                                       endpoint=endpoint or entity)
+                                       endpoint=endpoint or entity, paced=paced)
             except AutotaskAuthError as err:
                 if (err.status == 401 and auth and url is None and not rediscovered
                         and self._rediscover_after_401(base)):
@@ -552,7 +556,11 @@ class AutotaskClient:
 
     def threshold(self) -> ThresholdInformation:
         """The database's hourly request budget and its use (this call counts against it)."""
-        data = self._call("GET", "ThresholdInformation", "ThresholdInformation")
+        return self._read_threshold()
+
+    def _read_threshold(self) -> ThresholdInformation:
+        # Not paced: it is what the pacer reads (and it accounts for it).
+        data = self._call("GET", "ThresholdInformation", "ThresholdInformation", paced=False)
         return ThresholdInformation.model_validate(data)
 
     # --- writes ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Literal
 
 from autoxero.redaction import redact
 
-ThrottleKind = Literal["thread", "hourly", "rate", "slots"]
+ThrottleKind = Literal["thread", "hourly", "rate", "slots", "share"]
 
 
 class AutotaskError(Exception):
@@ -78,6 +78,18 @@ class AutotaskBusy(AutotaskThrottled):
     """
 
     retryable = False
+
+
+class AutotaskShareUsed(AutotaskThrottled):
+    """autoxero's share of Autotask's hourly threshold is used (pacing.py): the run stops, the next continues.
+
+    Not retried: waiting inside a run would only hold the Lambda; the schedule is the wait.
+    """
+
+    retryable = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="share")
 
 
 class AutotaskUnavailable(AutotaskError):

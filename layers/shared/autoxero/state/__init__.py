@@ -11,13 +11,15 @@ from autoxero.state.cursors import CursorRegression, Cursors
 from autoxero.state.idmap import Identity, IdMap, MapEntry, Recorded
 from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
 from autoxero.state.ledger import Ledger, LedgerEntry, LedgerLine
+from autoxero.state.quota import RequestQuota
+from autoxero.state.reference_cache import ReferenceCache
 from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
-__all__ = ["Attention", "AttentionItem", "Cache", "CacheEntry", "Control", "ControlStatus",
-           "CursorRegression", "Cursors", "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger",
-           "LedgerEntry", "LedgerLine", "MapEntry", "Recorded", "ResumeRefused", "Runs", "SettingsConflict",
+__all__ = ["Attention", "AttentionItem", "Cache", "CacheEntry", "Control", "ControlStatus", "CursorRegression",
+           "Cursors", "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger", "LedgerEntry", "LedgerLine",
+           "MapEntry", "Recorded", "ReferenceCache", "RequestQuota", "ResumeRefused", "Runs", "SettingsConflict",
            "SettingsStore", "SkippedRecord", "State", "StateError", "StateTable"]
 
 
@@ -35,10 +37,13 @@ class State:
     runs: Runs
     cache: Cache
     control: Control
+    autotask_quota: RequestQuota
+    xero_reference: ReferenceCache
 
     @classmethod
     def over(cls, table: StateTable, ledger_retention_days: int = 400) -> State:
         return cls(table=table, cursors=Cursors(table), ids=IdMap(table),
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
                    leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
-                   cache=Cache(table), control=Control(table))
+                   cache=Cache(table), control=Control(table), autotask_quota=RequestQuota(table, "autotask"),
+                   xero_reference=ReferenceCache(table))

@@ -70,6 +70,10 @@ def cache_key(name: str) -> dict[str, str]:
     return {"pk": f"CACHE#{name}", "sk": "CACHE"}
 
 
+def quota_pk(api: str) -> str:
+    return f"QUOTA#{api}"
+
+
 def oauth_state_key(state: str) -> dict[str, str]:
     return {"pk": f"OAUTHSTATE#{state}", "sk": "OAUTHSTATE"}
 

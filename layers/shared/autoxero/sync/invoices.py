@@ -9,20 +9,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import batched
 from typing import TYPE_CHECKING, Any
 
 from autoxero.autotask import models as at
 from autoxero.autotask.errors import AutotaskValidationError
 from autoxero.autotask.query import Query, eq, gt, gte, not_exist
+from autoxero.mapping import refusals
 from autoxero.mapping.billing import Charges
 from autoxero.mapping.common import Problem, Unmappable
 from autoxero.mapping.invoices import document_number, map_invoice, readiness
 from autoxero.settings import Numbering
 from autoxero.state import Identity, LedgerLine, MapEntry
 from autoxero.sync.contacts import sync_companies
+from autoxero.sync.holds import held, holding
 from autoxero.sync.once import Write, write_once
-from autoxero.sync.reference import autotask_reference, ensure_known, read_charges, xero_reference
+from autoxero.sync.reference import (
+    XERO_PIECES,
+    autotask_reference,
+    ensure_known,
+    forget_xero_reference,
+    read_charges,
+    xero_reference,
+)
 from autoxero.sync.run import FlowRun
 from autoxero.xero import models as xm
 
@@ -52,11 +64,22 @@ START_DATE_UNSET = ("invoices.start_date is not set, so no invoice was sent: cho
                     "send (`autoxero settings suggest` proposes the 1st of this month) and push the settings")
 
 
-def candidates(run: FlowRun) -> list[at.Invoice]:
-    settings = run.settings.invoices
-    start = dt.datetime.combine(settings.start_date or run.now().date(), dt.time(), dt.UTC)
-    query = Query([not_exist("webServiceDate"), eq("isVoided", False), gte("invoiceDateTime", start)])
-    return list(run.autotask.query_models("Invoices", at.Invoice, query))
+def candidates_query(run: FlowRun) -> Query:
+    start = dt.datetime.combine(run.settings.invoices.start_date or run.now().date(), dt.time(), dt.UTC)
+    return Query([not_exist("webServiceDate"), eq("isVoided", False), gte("invoiceDateTime", start)])
+
+
+def _streamed(run: FlowRun) -> Iterable[tuple[at.Invoice, ...]]:
+    """Candidates streamed CHUNK at a time as Autotask pages them: a backlog of any size is never held in memory
+    at once. Stamped invoices leave the query while it is paged; one the paging passes over because of that is
+    still unstamped, and the next run picks it up."""
+    query = candidates_query(run)
+    for chunk in batched(run.autotask.query_models("Invoices", at.Invoice, query), CHUNK, strict=False):
+        if run.counts["candidates"] == 0 and len(chunk) == CHUNK:
+            run.counts["candidates"] = run.autotask.count("Invoices", query)  # a backlog: its size, for status
+        elif run.counts["candidates"] < CHUNK:
+            run.counts["candidates"] += len(chunk)
+        yield chunk
 
 
 def run_invoices(run: FlowRun, invoices: list[at.Invoice] | None = None) -> None:
@@ -65,18 +88,18 @@ def run_invoices(run: FlowRun, invoices: list[at.Invoice] | None = None) -> None
         run.stopped = START_DATE_UNSET
         return
     chosen = invoices is not None
-    invoices = candidates(run) if invoices is None else invoices
-    for start in range(0, len(invoices), CHUNK):
+    chunks = _streamed(run) if invoices is None else batched(invoices, CHUNK, strict=False)
+    for part in chunks:
         if run.out_of_time():
             return
-        chunk = prepare(run, invoices[start:start + CHUNK])
+        chunk = prepare(run, list(part))
         if run.dry_run:
             for write in chunk.writes:
                 run.plan(write.record_id, f"create {write.identity.document.replace('_', ' ')}", write.label,
                          write.payload)
             continue
         _create_missing_items(run, chunk.missing_items)
-        written = write_once(run, KIND, chunk.writes, chunk.entries, refusal=_refusal)
+        written = write_once(run, KIND, chunk.writes, chunk.entries, refusal=partial(_refusal, run, chunk))
         _settle_payments(run, chunk.already, [d.record for d in written
                                               if d.recovered and d.write.identity.document == "invoice"])
         _stamp(run, chunk.synced + [Synced(chunk.invoices[d.write.record_id], d.xero_id, d.number) for d in written])
@@ -129,6 +152,7 @@ def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
     charges, ref = invoice_reference(run, invoices, every_item)
     xero = xero_reference(run)
     now = run.now()
+    run.cache["invoice_lines"] = items
     for invoice in invoices:
         label = _label(invoice, companies, run)
         entry = chunk.entries.get(str(invoice.id))
@@ -155,12 +179,15 @@ def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
                 "contact_not_synced", f"{label}: the company has no Xero contact yet, so the invoice waits.",
                 "Resolve the company's own item in `autoxero attention` (contacts); the invoice follows."), label)
             continue
+        if held(run, FLOW, invoice):
+            run.counts["held"] += 1  # refused before, and nothing it is made from has changed since
+            continue
         try:
             link = settings.deep_link_template.format(id=invoice.id) if settings.deep_link_template else None
             plan = map_invoice(invoice, items.get(invoice.id, []), company, contact_id, ref=ref, xero=xero,
                                settings=settings, deep_link=link, charges=charges)
         except Unmappable as err:
-            run.problem(invoice.id, err.problem, label)
+            run.problem(invoice.id, holding(run, invoice, err.problem, set(XERO_PIECES)), label)
             continue
         chunk.missing_items.update(plan.missing_items)
         identity = Identity(str(plan.payload[plan.identity_field]), plan.identity_field, plan.kind, contact_id)
@@ -189,13 +216,18 @@ def _contacts_for(run: FlowRun, companies: dict[int, at.Company]) -> dict[int, s
     return result
 
 
-def _refusal(write: Write, errors: list[str]) -> Problem:
+def _refusal(run: FlowRun, chunk: Chunk, write: Write, errors: list[str]) -> Problem:
     message = "; ".join(errors) or "Xero did not accept it"
     fix = "Correct the cause in Autotask or in settings, then `autoxero attention retry`."
     if any("must be unique" in e for e in errors):
         fix = (f"Xero already has a document numbered {write.identity.value} that autoxero did not create. Rename "
-               "or void that one in Xero, or set invoices.number_prefix so the two numbering schemes cannot meet.")
-    return Problem("xero_rejected", f"Invoice {write.label}: Xero refused it ({message}).", fix, {"errors": errors})
+               "or void that one in Xero, or set invoices.number_prefix so the two numbering schemes cannot meet; "
+               "then `autoxero attention retry`.")
+    problem = Problem("xero_rejected", f"Invoice {write.label}: Xero refused it ({message}).", fix, {"errors": errors})
+    if refusals.lasting(errors):  # not sent again until the invoice, its lines, the settings or Xero's lists change
+        problem = holding(run, chunk.invoices[int(write.record_id)], problem, refusals.named_pieces(write.payload))
+        forget_xero_reference(run, refusals.refused_pieces(errors))  # a stale list: the next run reads it afresh
+    return problem
 
 
 def _create_missing_items(run: FlowRun, missing: set[str]) -> None:
@@ -232,6 +264,7 @@ def _stamp(run: FlowRun, synced: list[Synced]) -> None:
                     "tries again on every run and never sends the invoice to Xero twice."))
                 continue
             ledger.append(LedgerLine(FLOW, done.invoice.id, "stamp autotask", "ok", body))
+            run.counts["stamped"] += 1
     run.state.ledger.append_many(ledger)
 
 

@@ -1,0 +1,62 @@
+"""Which Xero refusals last, which cached lists they prove stale, and the inputs fingerprint (mapping/refusals.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from autoxero.autotask import models as at
+from autoxero.mapping.refusals import inputs_hash, lasting, named_pieces, refused_pieces
+
+
+@pytest.mark.parametrize(("errors", "is_lasting", "pieces"), [
+    (["Invoice # must be unique."], True, set()),
+    (["Account code '999' is not a valid code for this document."], True, {"accounts"}),
+    (["Account code '200' has been archived, or has been deleted. Each line item must reference a valid account."],
+     True, {"accounts"}),
+    (["The TaxType code OUTPUT9 does not exist or cannot be used for this type of transaction."], True,
+     {"tax_rates"}),
+    (["Item code 'WIDGET' is not valid"], True, {"items"}),
+    (["The BrandingThemeID 'abc' is not valid."], True, {"themes"}),
+    (["There is no ACTIVE tracking category with the name 'Region'"], True, {"tracking"}),
+    (["The document date cannot be before the end of year lock date, currently set at 31-Jul-2013"], True, set()),
+    (["Invoice # must be unique.", "Something else went wrong"], False, set()),  # partly unknown: try again
+    ([], False, set()),
+])
+def test_lasting_refusals_and_the_lists_they_prove_stale(errors, is_lasting, pieces):
+    assert lasting(errors) is is_lasting
+    assert refused_pieces(errors) == pieces
+
+
+def test_named_pieces_are_the_lists_a_document_draws_on():
+    payload = {"LineItems": [{"AccountCode": "200"}, {"AccountCode": "210", "ItemCode": "X",
+                                                       "Tracking": [{"Name": "Region"}]}],
+               "BrandingThemeID": "t", "CurrencyCode": "AUD"}
+    assert named_pieces(payload) == {"accounts", "tax_rates", "items", "tracking", "themes", "currencies",
+                                     "organisation"}
+    assert named_pieces({"LineItems": []}) == set()
+
+
+def _invoice(**changes):
+    fields = {"id": 1, "companyID": 2, "invoiceNumber": "A-1",
+              "invoiceDateTime": dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+              "invoiceTotal": Decimal("11.50"), "isVoided": False}
+    return at.Invoice.model_validate({**fields, **changes})
+
+
+def _item(**changes):
+    return at.BillingItem.model_validate({"id": 10, "invoiceID": 1, "quantity": 1, "rate": 10,
+                                          "totalAmount": Decimal("11.50"), **changes})
+
+
+def test_the_fingerprint_changes_with_each_input_and_only_then():
+    base = inputs_hash(_invoice(), [_item()], {"invoices": {"number_prefix": ""}}, {"accounts": "a1"})
+    assert base == inputs_hash(_invoice(), [_item()], {"invoices": {"number_prefix": ""}}, {"accounts": "a1"})
+    assert len({base,
+                inputs_hash(_invoice(invoiceNumber="A-2"), [_item()], {"invoices": {"number_prefix": ""}},
+                            {"accounts": "a1"}),
+                inputs_hash(_invoice(), [_item(rate=11)], {"invoices": {"number_prefix": ""}}, {"accounts": "a1"}),
+                inputs_hash(_invoice(), [_item()], {"invoices": {"number_prefix": "AT-"}}, {"accounts": "a1"}),
+                inputs_hash(_invoice(), [_item()], {"invoices": {"number_prefix": ""}}, {"accounts": "a2"})}) == 5
