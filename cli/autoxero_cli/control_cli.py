@@ -31,16 +31,21 @@ def resume(stack: Stack = None, by: By = None) -> None:
     console.print(f"Stack {status.describe()}; the next scheduled run (or `autoxero sync FLOW`) writes.")
 
 
+def _runtime_and_record(stack: str | None, flow: str, record: str):
+    """The stack's runtime and the record a person named by id or number; one clear line if it is unknown."""
+    rt = target(stack).runtime()
+    try:
+        return rt, resolve_record(rt, flow, record)
+    except UnknownRecord as err:
+        raise fail(str(err)) from None
+
+
 def skip(flow: Annotated[str, typer.Argument(help="contacts, invoices or purchase_orders")],
          record: Annotated[str, typer.Argument(help="The Autotask id, or an invoice / PO number (INV-10005)")],
          reason: Annotated[str, typer.Option("--reason", help="Why it must never sync (required)")],
          stack: Stack = None, by: By = None) -> None:
     """Mark a record never to sync (e.g. entered in Xero by hand); shown in status and reconcile."""
-    rt = target(stack).runtime()
-    try:
-        found = resolve_record(rt, flow, record)
-    except UnknownRecord as err:
-        raise fail(str(err)) from None
+    rt, found = _runtime_and_record(stack, flow, record)
     if not reason.strip():
         raise fail("say why with --reason: whoever finds it later needs to know")
     item = rt.state.attention.get(found.flow, found.id)
@@ -53,11 +58,7 @@ def unskip(flow: Annotated[str, typer.Argument(help="contacts, invoices or purch
            record: Annotated[str, typer.Argument(help="The Autotask id, or an invoice / PO number")],
            stack: Stack = None, by: By = None) -> None:
     """Let a skipped record sync again on the next run."""
-    rt = target(stack).runtime()
-    try:
-        found = resolve_record(rt, flow, record)
-    except UnknownRecord as err:
-        raise fail(str(err)) from None
+    rt, found = _runtime_and_record(stack, flow, record)
     if not rt.state.attention.unskip(found.flow, found.id, who(stack, by)):
         raise fail(f"{flow} record {record} was not skipped; `autoxero status` lists the skipped records")
     console.print(f"{found.label} ({flow} {found.id}) syncs again from the next run.")
