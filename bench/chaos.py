@@ -650,8 +650,10 @@ def token_race(concurrency: int = 10, rounds: int = 5) -> RaceResult:
             def invocation(barrier: threading.Barrier = barrier, number: int = number) -> None:
                 try:
                     store = SecretStore(stack.client("secretsmanager"), max_age=300)
+                    # Waiters sleep for real: ten threads each advancing the one shared sandbox clock would
+                    # age the refresh lease ten times faster than time passes, and let a second refresh in.
                     tokens = TokenManager(store, secret_id, state.leases, token_url=config.xero_token_url,
-                                          clock=h.clock.time, sleep=h.clock.advance)
+                                          clock=h.clock.time, sleep=time.sleep)
                     api = XeroClient(tokens.sdk_token, sim.tenant_id, api_url=config.xero_api_url,
                                      identity_url=config.xero_identity_url, sleep=h.clock.advance)
                     barrier.wait(timeout=30)
