@@ -467,8 +467,10 @@ control_cli.register(app, attention_app)
 settings_cli.register(settings_app)
 from autoxero_cli import console_cli  # noqa: E402 (the console and its people join the app too)
 from autoxero_cli.console_cli import publish_and_wait  # noqa: E402
+from autoxero_cli.webhooks_cli import webhooks_app  # noqa: E402
 
 console_cli.register(app)
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def main() -> None:
