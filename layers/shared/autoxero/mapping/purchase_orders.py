@@ -17,9 +17,31 @@ STATUS_ORDER = ("new", "submitted", "received partial", "received full")
 CANCELLED = "cancel"
 
 Stage = Literal["before_trigger", "ready", "cancelled"]
+TargetName = Literal["bill", "purchase_order"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an Autotask purchase order becomes in Xero, and how that document is named and found there."""
+
+    name: TargetName  # also the id-map kind
+    number_field: str  # the Xero field that carries the Autotask PO number
+    id_field: str  # Xero's id of the document
+
+
+TARGETS: dict[TargetName, Target] = {
+    "bill": Target("bill", "InvoiceNumber", "InvoiceID"),  # an ACCPAY invoice
+    "purchase_order": Target("purchase_order", "PurchaseOrderNumber", "PurchaseOrderID"),
+}
+
+
+def target(settings: PurchaseOrderSettings) -> Target:
+    return TARGETS[settings.target]
 
 
 def stage(status_label: str | None, settings: PurchaseOrderSettings) -> Stage:
+    """Whether a PO with this status label is sent now: cancelled, or at or past the trigger status in
+    Autotask's order (a status outside that order must equal the trigger)."""
     label = (status_label or "").strip().casefold()
     if label.startswith(CANCELLED):
         return "cancelled"
@@ -33,7 +55,7 @@ def stage(status_label: str | None, settings: PurchaseOrderSettings) -> Stage:
 class PurchasePlan:
     autotask_id: int
     number: str
-    target: Literal["bill", "purchase_order"]
+    target: TargetName
     payload: dict[str, Any]
     content_hash: str
     total: Decimal

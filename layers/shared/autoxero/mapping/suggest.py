@@ -15,7 +15,7 @@ from typing import Any
 from autoxero.autotask import models as at
 from autoxero.mapping.common import Unmappable
 from autoxero.mapping.contacts import choose_billing_contact
-from autoxero.mapping.invoices import tax_pair
+from autoxero.mapping.lines import tax_pair
 from autoxero.mapping.reference import AutotaskReference, XeroReference
 from autoxero.xero import models as xm
 
