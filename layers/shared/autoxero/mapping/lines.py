@@ -114,6 +114,16 @@ def choose_item_code(item: at.BillingItem, ctx: LineContext) -> tuple[str | None
     return None, "item: none (no item mapping or product SKU applies)"
 
 
+def tax_pair(invoice: at.Invoice, company: at.Company, item: at.BillingItem,
+             ref: AutotaskReference) -> tuple[str, str]:
+    """The (tax region, tax category) names a line is taxed under when invoices.tax.mode is 'mapped' (either
+    may be empty): the invoice's region, else its company's, and the line's category."""
+    region = (invoice.taxRegionName or "").strip() or (
+        ref.tax_regions[company.taxRegionID].name if company.taxRegionID in ref.tax_regions else "")
+    category = ref.tax_categories[item.taxCategoryID].name if item.taxCategoryID in ref.tax_categories else ""
+    return region, category
+
+
 def choose_tax_type(item: at.BillingItem, ctx: LineContext) -> tuple[str | None, str]:
     """The line's tax type (None: Xero applies the account's default rate), and the rule that chose it."""
     company, invoice, ref, xero, label = ctx.company, ctx.invoice, ctx.ref, ctx.xero, ctx.label
@@ -129,9 +139,7 @@ def choose_tax_type(item: at.BillingItem, ctx: LineContext) -> tuple[str | None,
         chosen = tax.exempt_tax_type
         rule = "tax: Autotask charged no tax on this line (invoices.tax.exempt_tax_type)"
     else:
-        region = (invoice.taxRegionName or "").strip() or (
-            ref.tax_regions[company.taxRegionID].name if company.taxRegionID in ref.tax_regions else "")
-        category = ref.tax_categories[item.taxCategoryID].name if item.taxCategoryID in ref.tax_categories else ""
+        region, category = tax_pair(invoice, company, item, ref)
         key = f"{region}|{category}"
         chosen = tax.by_region_and_category.get(key)
         rule = f"tax: region '{region}' and category '{category}' (invoices.tax.by_region_and_category)"
