@@ -28,8 +28,8 @@ def world(numbering: str = "autotask") -> dict[str, dict[str, list[dict[str, Any
         ],
         "PurchaseOrders": [{"id": 30, "purchaseOrderNumber": "PO-1", "vendorID": 2}],
     }
-    invoice = {"InvoiceID": "x-10", "Type": "ACCREC", "Status": "PAID", "Total": "110.00", "Contact": {"ContactID": "c1"},
-               "FullyPaidOnDate": "/Date(1795132800000+0000)/"}  # 2026-11-20
+    invoice = {"InvoiceID": "x-10", "Type": "ACCREC", "Status": "PAID", "Total": "110.00",
+               "Contact": {"ContactID": "c1"}, "FullyPaidOnDate": "/Date(1795132800000+0000)/"}  # 2026-11-20
     note = {"CreditNoteID": "x-11", "Status": "AUTHORISED", "Total": "55.00", "Contact": {"ContactID": "c1"}}
     if numbering == "autotask":
         invoice["InvoiceNumber"], note["CreditNoteNumber"] = "INV-1", "INV-2"
