@@ -60,8 +60,9 @@ browser:
 		$(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q --no-install-recommends chromium; }
 
+# One pytest process per core (pytest-xdist); a file's tests stay in one process, which shares their fixtures.
 unit: $(VENV)/.installed browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(shell nproc 2>/dev/null || echo 2) --dist loadfile
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
