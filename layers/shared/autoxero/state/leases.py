@@ -80,12 +80,6 @@ class Leases:
             raise
         return True
 
-    def holder_of(self, name: str) -> str | None:
-        item = self._t.get(lease_key(name))
-        if not item or float(item["expires_at"]) < self._t.now():
-            return None
-        return str(item["holder"])
-
     @contextmanager
     def held(self, name: str, seconds: float, *, wait: float = 0.0,
              sleep: Callable[[float], None] = time.sleep, poll: float = 0.2) -> Iterator[str]:
