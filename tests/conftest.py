@@ -51,6 +51,9 @@ class FakeClock:
 
 @pytest.fixture
 def aws():
+    from autoxero_cli.moto_fidelity import atomic_dynamodb_items
+
+    atomic_dynamodb_items()
     with moto.mock_aws():
         parameters.clear_caches()
         yield

@@ -150,6 +150,28 @@ class TestLeases:
         winner = next(h for h, won in results.items() if won)
         assert lease_holder(state.table, "token-refresh") == winner
 
+    def test_many_concurrent_contenders_never_share_a_lease(self, state: State):
+        # DynamoDB evaluates a condition and writes as one operation; moto does not unless made to
+        # (autoxero_cli/moto_fidelity.py). Without that, some of these rounds crown two holders.
+        winners_per_round = []
+        for round_number in range(40):
+            barrier = threading.Barrier(8)
+            won: list[str] = []
+
+            def contend(holder: str, barrier: threading.Barrier = barrier, won: list[str] = won,
+                        name: str = f"lease-{round_number}") -> None:
+                barrier.wait()
+                if state.leases.acquire(name, holder, 30):
+                    won.append(holder)
+
+            threads = [threading.Thread(target=contend, args=(f"h{i}",)) for i in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            winners_per_round.append(len(won))
+        assert winners_per_round == [1] * 40
+
     def test_expired_lease_can_be_taken(self, state: State, clock):
         assert state.leases.acquire("run-invoices", "a", 30)
         assert not state.leases.acquire("run-invoices", "b", 30)

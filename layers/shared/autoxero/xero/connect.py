@@ -27,12 +27,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
-from botocore.exceptions import ClientError
 
 from autoxero.observability import logger
 from autoxero.secrets import SecretStore
 from autoxero.state import State
-from autoxero.state.table import oauth_state_key, setup_token_key
+from autoxero.state.approvals import OpenApproval
 from autoxero.xero import models
 from autoxero.xero.tokens import REFRESH_LEASE
 
@@ -101,36 +100,13 @@ class ConnectService:
     def issue_setup_token(self) -> str:
         token = pysecrets.token_urlsafe(32)
         now = self._clock()
-        expires = int(now + SETUP_TOKEN_SECONDS)
-        self._state.table.table.put_item(Item={**setup_token_key(_hash(token)), "expires_at": expires, "ttl": expires})
+        self._state.approvals.issue_setup_token(_hash(token), int(now + SETUP_TOKEN_SECONDS))
         return token
 
     def _spend_setup_token(self, token: str | None, state: str) -> bool:
         """Mark the setup token as used by this one approval; False if it is unknown, expired or used."""
-        if not token:
-            return False
-        try:
-            self._state.table.table.update_item(
-                Key=setup_token_key(_hash(token)), UpdateExpression="SET oauth_state = :state",
-                ConditionExpression="attribute_exists(pk) AND expires_at > :now AND attribute_not_exists(oauth_state)",
-                ExpressionAttributeValues={":state": _hash(state), ":now": int(self._clock())})
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def _retire_setup_token(self, token_hash: str, state: str) -> bool:
-        """The approval this setup token started is finishing: delete the token, if it is still this one's."""
-        try:
-            self._state.table.table.delete_item(
-                Key=setup_token_key(token_hash), ConditionExpression="oauth_state = :state AND expires_at > :now",
-                ExpressionAttributeValues={":state": _hash(state), ":now": int(self._clock())})
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return bool(token) and self._state.approvals.spend_setup_token(_hash(token or ""), _hash(state),
+                                                                       int(self._clock()))
 
     # ------------------------------------------------------------------ the two routes
 
@@ -143,9 +119,8 @@ class ConnectService:
             return Outcome(403, "This connect link is missing its setup token, has expired or was already used. "
                                 "Run `autoxero connect xero --stack <name>` for a new one.")
         now = self._clock()
-        self._state.table.table.put_item(Item={**oauth_state_key(state), "expires_at": int(now + STATE_SECONDS),
-                                               "setup_token_hash": _hash(setup_token or ""),
-                                               "started_ms": int(now * 1000), "ttl": int(now + STATE_SECONDS)})
+        self._state.approvals.open(state, OpenApproval(_hash(setup_token or ""), int(now * 1000)),
+                                   int(now + STATE_SECONDS))
         query = urlencode({"response_type": "code", "client_id": secret["client_id"],
                            "redirect_uri": self._redirect_uri, "scope": " ".join(self._scopes), "state": state})
         return Outcome(302, "Redirecting to Xero to approve the connection.", f"{self._login_url}?{query}")
@@ -153,17 +128,18 @@ class ConnectService:
     def finish(self, *, code: str | None, state: str | None, error: str | None = None) -> Outcome:
         if error:
             return Outcome(400, f"Xero did not connect: {error}. Nothing was changed.")
-        claimed = self._consume_state(state)
+        claimed = self._state.approvals.consume(state, int(self._clock())) if state else None
         if claimed is None:
             return Outcome(400, "This approval link has expired or was already used. Start again from "
                                 "`autoxero connect xero`. Nothing was changed.")
         if not code:
             return Outcome(400, "Xero sent no authorisation code. Nothing was changed.")
-        if not self._retire_setup_token(str(claimed.get("setup_token_hash") or ""), str(state)):
+        if not self._state.approvals.retire_setup_token(claimed.setup_token_hash, _hash(str(state)),
+                                                        int(self._clock())):
             return Outcome(400, "The connect link this approval came from has expired or was replaced. Start "
                                 "again from `autoxero connect xero`. Nothing was changed.")
         secret = self._secrets.read(self._secret_id, fresh=True)
-        started = int(claimed.get("started_ms") or 0)
+        started = claimed.started_ms
         if _superseded(secret, started):
             return SUPERSEDED
         try:
@@ -201,19 +177,6 @@ class ConnectService:
         return Outcome(200, message)
 
     # ------------------------------------------------------------------ helpers
-
-    def _consume_state(self, state: str | None) -> dict[str, Any] | None:
-        if not state:
-            return None
-        try:
-            answer = self._state.table.table.delete_item(
-                Key=oauth_state_key(state), ConditionExpression="attribute_exists(pk) AND expires_at > :now",
-                ExpressionAttributeValues={":now": int(self._clock())}, ReturnValues="ALL_OLD")
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return dict(answer.get("Attributes") or {}) or None
 
     def _exchange(self, code: str, secret: dict[str, Any]) -> dict[str, Any]:
         answer = self._http.post(self._token_url, data={"grant_type": "authorization_code", "code": code,
