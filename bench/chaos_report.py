@@ -1,6 +1,6 @@
 """`make chaos` and `make chaos-quick`: the chaos scenario on many seeds, then on every mutant, as tables.
 
-    python -m bench.chaos_report [--seeds 20] [--invoices 1000] [--quick]
+    python -m bench.chaos_report [--seeds 20] [--invoices 200] [--quick]
 
 Per seed: the independent counts read from the simulators (bench/chaos_truth.py). Then each named mutant
 (bench/chaos_mutants.py) runs the same scenario and must fail at least one truth check; the last lines say
@@ -32,6 +32,7 @@ class Job:
     crash_scale: float
     numbering: str | None = None
     mutant: str | None = None
+    chaos_rounds: int = 20
 
 
 def _run(job: Job) -> SeedResult:
@@ -39,7 +40,7 @@ def _run(job: Job) -> SeedResult:
 
     logger.setLevel("CRITICAL")  # retries and give-ups are expected here: the table is the output
     return scenario(job.seed, job.invoices, fault_rate=job.fault_rate, crash_scale=job.crash_scale,
-                    numbering=job.numbering, mutant=job.mutant)
+                    numbering=job.numbering, mutant=job.mutant, max_chaos_rounds=job.chaos_rounds)
 
 
 def _mark(result: SeedResult, check: str) -> str:
@@ -69,24 +70,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=1)
-    parser.add_argument("--invoices", type=int, default=1000)
+    parser.add_argument("--invoices", type=int, default=200)
     parser.add_argument("--mutant-invoices", type=int, default=200, help="tenant size for each mutant's run")
     parser.add_argument("--fault-rate", type=float, default=0.10)
     parser.add_argument("--crash-scale", type=float, default=1.0)
+    parser.add_argument("--chaos-rounds", type=int, default=20, help="at most this many rounds with faults on")
     parser.add_argument("--mutants", default="all", help="comma-separated names, 'all' or 'none'")
     parser.add_argument("--quick", action="store_true",
-                        help="2 seeds of 40 invoices and every mutant on 40 (random crashes 1.5 times as likely)")
+                        help="2 seeds of 40 invoices and every mutant on 40 (random crashes 1.5 times as likely, "
+                        "at most 6 rounds of chaos)")
     parser.add_argument("--jobs", type=int, default=2, help="scenarios run in parallel processes (each its own "
                         "sandbox and moto)")
     parser.add_argument("--verbose", action="store_true", help="list what each failed check found")
     args = parser.parse_args(argv)
     if args.quick:
-        args.seeds, args.invoices, args.mutant_invoices, args.crash_scale = 2, 40, 40, 1.5
+        args.seeds, args.invoices, args.mutant_invoices, args.crash_scale, args.chaos_rounds = 2, 40, 40, 1.5, 6
     names = list(MUTANTS) if args.mutants == "all" else [] if args.mutants == "none" else args.mutants.split(",")
-    seeds = [Job(s, args.invoices, args.fault_rate, args.crash_scale)
+    seeds = [Job(s, args.invoices, args.fault_rate, args.crash_scale, chaos_rounds=args.chaos_rounds)
              for s in range(args.first_seed, args.first_seed + args.seeds)]
     # Each mutant in Xero-numbering mode: there a second document is a real duplicate, not a refused number.
-    mutants = [Job(100 + i, args.mutant_invoices, args.fault_rate, args.crash_scale, "xero", name)
+    mutants = [Job(100 + i, args.mutant_invoices, args.fault_rate, args.crash_scale, "xero", name, args.chaos_rounds)
                for i, name in enumerate(names)]
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_run, seeds + mutants))

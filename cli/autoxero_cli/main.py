@@ -210,13 +210,13 @@ def status(stack: Stack = None) -> None:
     progress = backfill_progress(rt.state, rt.settings)
     if progress:
         console.print(progress.describe(time.time()), highlight=False)
-    secret = rt.secrets.read(rt.config.xero_secret_id)
-    token = secret.get("token_set") or {}
-    if token:
-        minutes = (float(token.get("expires_at", 0)) - time.time()) / 60
-        refreshed = secret.get("refreshed_at") or secret.get("connected_at")
-        idle_days = (time.time() - float(refreshed)) / 86400 if refreshed else 0
-        console.print(f"Xero: {secret.get('tenant_name', secret.get('tenant_id'))}; access token "
+    secret = rt.secrets.xero(rt.config.xero_secret_id)
+    token = secret.token_set
+    if token is not None and secret.connected:
+        minutes = (token.expires_at - time.time()) / 60
+        refreshed = secret.last_refreshed
+        idle_days = (time.time() - refreshed) / 86400 if refreshed else 0
+        console.print(f"Xero: {secret.tenant_name or secret.tenant_id}; access token "
                       f"{f'valid for {minutes:.0f} min' if minutes > 0 else 'expired (refreshed on next use)'}; "
                       f"refresh token used {idle_days:.1f} days ago (Xero drops it after 60 days unused)")
         try:

@@ -30,6 +30,7 @@ import httpx
 
 from autoxero.observability import logger
 from autoxero.secrets import SecretStore
+from autoxero.secrets.documents import TokenSet, XeroSecret
 from autoxero.state import State
 from autoxero.state.approvals import OpenApproval
 from autoxero.xero import models
@@ -61,9 +62,9 @@ SUPERSEDED = Outcome(409, "Xero was connected by a later approval while this one
                          "ignored. Nothing was changed.")
 
 
-def _superseded(secret: dict[str, Any], started_ms: int) -> bool:
+def _superseded(secret: XeroSecret, started_ms: int) -> bool:
     """An approval started no later than the one the stack is bound to must not re-point it."""
-    return started_ms <= int(secret.get("approval_started_ms") or 0)
+    return started_ms <= (secret.approval_started_ms or 0)
 
 
 def _hash(token: str) -> str:
@@ -111,8 +112,8 @@ class ConnectService:
     # ------------------------------------------------------------------ the two routes
 
     def start(self, setup_token: str | None) -> Outcome:
-        secret = self._secrets.read(self._secret_id, fresh=True)
-        if not secret.get("client_id"):
+        secret = self._secrets.xero(self._secret_id, fresh=True)
+        if not secret.client_id:
             return Outcome(409, "The Xero app's client id is not set. Run `autoxero credentials set xero` first.")
         state = pysecrets.token_urlsafe(24)
         if not self._spend_setup_token(setup_token, state):
@@ -121,7 +122,7 @@ class ConnectService:
         now = self._clock()
         self._state.approvals.open(state, OpenApproval(_hash(setup_token or ""), int(now * 1000)),
                                    int(now + STATE_SECONDS))
-        query = urlencode({"response_type": "code", "client_id": secret["client_id"],
+        query = urlencode({"response_type": "code", "client_id": secret.client_id,
                            "redirect_uri": self._redirect_uri, "scope": " ".join(self._scopes), "state": state})
         return Outcome(302, "Redirecting to Xero to approve the connection.", f"{self._login_url}?{query}")
 
@@ -138,7 +139,7 @@ class ConnectService:
                                                         int(self._clock())):
             return Outcome(400, "The connect link this approval came from has expired or was replaced. Start "
                                 "again from `autoxero connect xero`. Nothing was changed.")
-        secret = self._secrets.read(self._secret_id, fresh=True)
+        secret = self._secrets.xero(self._secret_id, fresh=True)
         started = claimed.started_ms
         if _superseded(secret, started):
             return SUPERSEDED
@@ -160,15 +161,16 @@ class ConnectService:
                                 "stack syncs with exactly one. Run `autoxero connect xero` again and tick only "
                                 "this customer's organisation. Nothing was changed.")
         chosen = connections[0]
-        previous = secret.get("tenant_name") if secret.get("tenant_id") not in (None, chosen.tenantId) else None
+        previous = secret.tenant_name if secret.tenant_id not in (None, chosen.tenantId) else None
         with self._state.leases.held(REFRESH_LEASE, 30, wait=LEASE_WAIT_SECONDS):
-            current = self._secrets.read(self._secret_id, fresh=True)
+            current = self._secrets.xero(self._secret_id, fresh=True)
             if _superseded(current, started):
                 return SUPERSEDED
             now = int(self._clock())
-            self._secrets.write(self._secret_id, {**current, "token_set": token, "tenant_id": chosen.tenantId,
-                                                  "tenant_name": chosen.tenantName, "connected_at": now,
-                                                  "refreshed_at": now, "approval_started_ms": started})
+            self._secrets.write(self._secret_id, current.model_copy(update={
+                "token_set": TokenSet.model_validate(token), "tenant_id": chosen.tenantId,
+                "tenant_name": chosen.tenantName, "connected_at": now, "refreshed_at": now,
+                "approval_started_ms": started}).document())
         if self._webhook_secret_id:  # the webhook receiver drops events of any other tenant
             self._secrets.update(self._webhook_secret_id, {"tenant_id": chosen.tenantId})
         message = f"Connected to Xero organisation {chosen.tenantName!r}."
@@ -178,10 +180,10 @@ class ConnectService:
 
     # ------------------------------------------------------------------ helpers
 
-    def _exchange(self, code: str, secret: dict[str, Any]) -> dict[str, Any]:
+    def _exchange(self, code: str, secret: XeroSecret) -> dict[str, Any]:
         answer = self._http.post(self._token_url, data={"grant_type": "authorization_code", "code": code,
                                                         "redirect_uri": self._redirect_uri},
-                                 auth=(str(secret.get("client_id", "")), str(secret.get("client_secret", ""))))
+                                 auth=(secret.client_id, secret.client_secret))
         answer.raise_for_status()
         token = dict(answer.json())
         token["expires_at"] = self._clock() + float(token.get("expires_in") or 1800)
