@@ -84,7 +84,7 @@ test: lint typecheck template unit chaos-quick build
 bench: $(VENV)/.installed build
 	$(PY) -m bench
 
-# The chaos check (bench/chaos.py): 20 seeds x 1,000 invoices, then every mutant of bench/chaos_mutants.py, which
+# The chaos check (bench/chaos.py): 20 seeds x 200 invoices, then every mutant of bench/chaos_mutants.py, which
 # the truth checks (bench/chaos_truth.py, read from the simulators' own state) must each catch.
 chaos: $(VENV)/.installed
 	$(PY) -m bench.chaos_report

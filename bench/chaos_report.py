@@ -1,6 +1,6 @@
 """`make chaos` and `make chaos-quick`: the chaos scenario on many seeds, then on every mutant, as tables.
 
-    python -m bench.chaos_report [--seeds 20] [--invoices 1000] [--quick]
+    python -m bench.chaos_report [--seeds 20] [--invoices 200] [--quick]
 
 Per seed: the independent counts read from the simulators (bench/chaos_truth.py). Then each named mutant
 (bench/chaos_mutants.py) runs the same scenario and must fail at least one truth check; the last lines say
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=1)
-    parser.add_argument("--invoices", type=int, default=1000)
+    parser.add_argument("--invoices", type=int, default=200)
     parser.add_argument("--mutant-invoices", type=int, default=200, help="tenant size for each mutant's run")
     parser.add_argument("--fault-rate", type=float, default=0.10)
     parser.add_argument("--crash-scale", type=float, default=1.0)

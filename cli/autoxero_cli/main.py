@@ -177,29 +177,6 @@ def resync_invoice(invoice: Annotated[str, typer.Argument(help="The invoice numb
 
 
 @app.command()
-def reconcile(stack: Stack = None,
-              out: Annotated[Path, typer.Option(help="Where the report goes")] = Path("out")) -> None:
-    """Autotask against Xero: missing invoices, differing totals, differing paid status."""
-    from autoxero.sync.reconcile import reconcile as run_reconcile
-    from autoxero_cli.report import ISSUE_TEXT, write_report
-
-    rt, run = _flow_run(stack, "reconcile", True)
-    result = run_reconcile(run)
-    table = Table(title=f"{result.matched} invoices agree; {len(result.problems)} differ; "
-                        f"{len(result.explained)} in attention")
-    for column in ("invoice", "Autotask", "Xero", "issue"):
-        table.add_column(column)
-    for row in result.problems:
-        table.add_row(row.number, f"{row.autotask_total:.2f}",
-                      "" if row.xero_total is None else f"{row.xero_total:.2f}", ISSUE_TEXT[row.issue or ""])
-    console.print(table)
-    path = write_report(result, {}, rt.state.attention.list(), out)
-    console.print(f"report: {path}")
-    if not result.ok:
-        raise typer.Exit(1)
-
-
-@app.command()
 def status(stack: Stack = None) -> None:
     """Last run of each flow, cursors, Xero rate-limit headroom and token expiry."""
     from autoxero.sync.flows import FLOWS
@@ -471,6 +448,9 @@ from autoxero_cli.webhooks_cli import webhooks_app  # noqa: E402
 
 console_cli.register(app)
 app.add_typer(webhooks_app, name="webhooks")
+from autoxero_cli.reconcile_cli import reconcile  # noqa: E402
+
+app.command()(reconcile)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from autoxero.autotask import models as at
-from autoxero.mapping.common import content_hash, fail, four_places
+from autoxero.mapping.common import cents, content_hash, fail, four_places
 from autoxero.mapping.reference import AutotaskReference, XeroReference
 from autoxero.settings import PurchaseOrderSettings
 
@@ -64,7 +64,7 @@ class PurchasePlan:
 def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem], contact_id: str, *,
                        ref: AutotaskReference, xero: XeroReference,
                        settings: PurchaseOrderSettings) -> PurchasePlan:
-    number = (order.purchaseOrderNumber or "").strip() or f"PO{order.id}"
+    number = order_number(order)
     label = f"Purchase order {number}"
     if not items and not order.freight:
         raise fail("no_lines", f"{label} has no items.", "Add items to the purchase order in Autotask.")
@@ -73,7 +73,6 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
         raise fail("unknown_tax_type", f"{label}: tax rate '{tax_type}' is not active in Xero.",
                    "Fix purchase_orders.tax_type in settings.")
     lines: list[dict[str, Any]] = []
-    total = Decimal(0)
     for item in sorted(items, key=lambda i: i.id):
         product = ref.products.get(item.productID) if item.productID else None
         code = settings.account_by_billing_code.get(str(product.productBillingCodeID)) if product else None
@@ -91,7 +90,6 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
             line["ItemCode"] = product.sku.strip()
         if tax_type:
             line["TaxType"] = tax_type
-        total += four_places(item.quantity) * four_places(item.unitCost)
         lines.append(line)
     if order.freight:
         if settings.freight_account_code not in xero.accounts:
@@ -103,7 +101,6 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
         if tax_type:
             freight["TaxType"] = tax_type
         lines.append(freight)
-        total += order.freight
     issued = (order.submitDateTime or order.createDateTime or dt.datetime.now(dt.UTC)).date()
     term = ref.payment_terms.get(order.paymentTerm or -1)
     payload: dict[str, Any] = {"Contact": {"ContactID": contact_id}, "Date": issued.isoformat(),
@@ -116,4 +113,16 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
         if order.latestEstimatedArrivalDate:
             payload["DeliveryDate"] = order.latestEstimatedArrivalDate.date().isoformat()
         payload = {k: v for k, v in payload.items() if v is not None}
-    return PurchasePlan(order.id, number, settings.target, payload, content_hash(payload), total)
+    return PurchasePlan(order.id, number, settings.target, payload, content_hash(payload),
+                        purchase_total(order, items))
+
+
+def purchase_total(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem]) -> Decimal:
+    """What Xero totals the order to before tax: each line's quantity x unit cost (sent at 4 places) rounded to
+    the cent, as Xero rounds a LineAmount, plus freight."""
+    lines = (cents(four_places(i.quantity) * four_places(i.unitCost)) for i in items)
+    return sum(lines, Decimal(0)) + cents(order.freight)
+
+
+def order_number(order: at.PurchaseOrder) -> str:
+    return (order.purchaseOrderNumber or "").strip() or f"PO{order.id}"

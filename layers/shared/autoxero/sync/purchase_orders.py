@@ -29,16 +29,20 @@ def _kind(run: FlowRun) -> str:
     return target(run.settings.purchase_orders).name
 
 
-def run_purchase_orders(run: FlowRun) -> None:
+def orders_in_scope(run: FlowRun) -> tuple[list[at.PurchaseOrder], dict[int, str]]:
+    """The purchase orders of the look-back window a person has not skipped, and each one's stage."""
     settings = run.settings.purchase_orders
-    if not settings.enabled:
-        return
     since = run.now() - dt.timedelta(days=settings.lookback_days)
     orders = run.without_skipped(list(run.autotask.query_models(
         "PurchaseOrders", at.PurchaseOrder, Query([gte("createDateTime", since)]))), lambda o: o.id, FLOW)
-    ref = autotask_reference(run)
-    statuses = ref.picklists.get("PurchaseOrders.status")
-    staged = {o.id: stage(statuses.label(o.status) if statuses else str(o.status), settings) for o in orders}
+    statuses = autotask_reference(run).picklists.get("PurchaseOrders.status")
+    return orders, {o.id: stage(statuses.label(o.status) if statuses else str(o.status), settings) for o in orders}
+
+
+def run_purchase_orders(run: FlowRun) -> None:
+    if not run.settings.purchase_orders.enabled:
+        return
+    orders, staged = orders_in_scope(run)
     ready = [o for o in orders if staged[o.id] == "ready"]
     cancelled = [o for o in orders if staged[o.id] == "cancelled"]
     entries = run.state.ids.get_many(_kind(run), [o.id for o in ready + cancelled])
