@@ -14,12 +14,13 @@ CHECKOV_VENV := .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help install demo test lint typecheck unit template build bench chaos security clean browser
+.PHONY: help install demo test lint typecheck unit template build bench chaos chaos-quick security clean browser
 
 help:
 	@echo "make demo   - set up and run every flow on the embedded sandbox"
 	@echo "make test   - set up and run every check (ruff, mypy, pytest, cfn-lint, sam validate --lint, sam build)"
 	@echo "make bench  - print the benchmark tables"
+	@echo "make chaos  - the chaos check on 20 seeds and every mutant (make chaos-quick: 2 seeds + every mutant)"
 	@echo "make build  - sam build (the deployable stack)"
 
 $(PY313):
@@ -59,8 +60,9 @@ browser:
 		$(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q --no-install-recommends chromium; }
 
+# One pytest process per core (pytest-xdist); a file's tests stay in one process, which shares their fixtures.
 unit: $(VENV)/.installed browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(shell nproc 2>/dev/null || echo 2) --dist loadfile
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
@@ -75,15 +77,21 @@ build: $(SAM_VENV)/.installed | check-python
 	$(MAKE) --no-print-directory -C layers/shared build-SharedLayer ARTIFACTS_DIR="$(CURDIR)/.aws-sam/host-layer" \
 		AUTOXERO_PYTHON="$(PY313)" PLATFORM=manylinux2014_$(shell uname -m) >/dev/null
 
-test: lint typecheck template unit build
+test: lint typecheck template unit chaos-quick build
 	$(PY) -m autoxero_cli invoke XeroWebhookFunction --event events/xero_webhook.json --built
 	@echo "make test: every check passed"
 
 bench: $(VENV)/.installed build
 	$(PY) -m bench
 
+# The chaos check (bench/chaos.py): 20 seeds x 200 invoices, then every mutant of bench/chaos_mutants.py, which
+# the truth checks (bench/chaos_truth.py, read from the simulators' own state) must each catch.
 chaos: $(VENV)/.installed
-	$(PY) -m bench.chaos
+	$(PY) -m bench.chaos_report
+
+# 2 small seeds and every mutant: part of `make test`.
+chaos-quick: $(VENV)/.installed
+	$(PY) -m bench.chaos_report --quick
 
 # checkov pins its own dependency tree, so it lives in its own venv like the SAM CLI. Every check it fails is
 # fixed in template.yaml or skipped there, in the resource's Metadata.checkov.skip, with the reason.

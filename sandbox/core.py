@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class SandboxClock:
@@ -165,8 +165,12 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         if rule.kind == "latency":
+            # A request reaches the server whole before the server is slow to answer it; read it first, so that a
+            # client that gives up meanwhile loses only the answer, not the effect (a real server goes on
+            # processing a request whose client has gone: RFC 9110 §9.2.2 is why idempotent retries exist).
+            arrived = await _whole_request(receive)
             await asyncio.sleep(rule.latency)
-            await self.app(scope, receive, send)
+            await self.app(scope, _replay(arrived, receive), send)
         elif rule.kind == "timeout":
             # Hold the connection open longer than any sane client timeout, then answer nothing useful.
             await asyncio.sleep(rule.latency or self.timeout_seconds)
@@ -180,6 +184,25 @@ class FaultMiddleware:
         else:
             body = rule.body if rule.body is not None else {"errors": ["sandbox: injected fault"]}
             await JSONResponse(body, status_code=rule.status, headers=rule.headers)(scope, receive, send)
+
+
+async def _whole_request(receive: Receive) -> list[Message]:
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """The request as it arrived, then whatever the connection says next (e.g. that the client has gone)."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
 
 
 @dataclass

@@ -4,6 +4,7 @@ a client whose session predates `import moto` would not be mocked (docs/toolchai
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
@@ -11,6 +12,10 @@ os.environ.update({
     "POWERTOOLS_METRICS_NAMESPACE": "Autoxero", "POWERTOOLS_SERVICE_NAME": "autoxero",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
+# Each test process its own record of the running sandbox (pytest-xdist runs several): never the developer's
+# .autoxero/local.json, never another worker's.
+os.environ["AUTOXERO_LOCAL_FILE"] = os.path.join(
+    tempfile.gettempdir(), f"autoxero-tests-{os.getpid()}", "local.json")
 
 import moto
 import pytest
@@ -51,6 +56,9 @@ class FakeClock:
 
 @pytest.fixture
 def aws():
+    from autoxero_cli.moto_fidelity import atomic_dynamodb_items
+
+    atomic_dynamodb_items()
     with moto.mock_aws():
         parameters.clear_caches()
         yield

@@ -12,7 +12,6 @@ reconciliation report under out/.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -305,7 +304,3 @@ def main(console: Console | None = None) -> int:
                   f"http://127.0.0.1:{CONSOLE_PORT}/console/login as {DEMO_USERS[0][0]} (password {DEMO_PASSWORD}; "
                   f"{DEMO_USERS[1][0]} is a viewer).", highlight=False)
     return 0
-
-
-def result_json(result: DemoResult) -> str:
-    return json.dumps({"summaries": result.summaries, "ok": result.ok}, default=str, indent=2)

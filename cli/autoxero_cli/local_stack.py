@@ -13,7 +13,10 @@ from typing import Any
 
 import boto3
 
+from autoxero_cli.moto_fidelity import atomic_dynamodb_items
 from autoxero_cli.template import functions, resources
+
+atomic_dynamodb_items()  # moto's conditional writes are not atomic; DynamoDB's are (see moto_fidelity)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

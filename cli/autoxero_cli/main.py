@@ -177,29 +177,6 @@ def resync_invoice(invoice: Annotated[str, typer.Argument(help="The invoice numb
 
 
 @app.command()
-def reconcile(stack: Stack = None,
-              out: Annotated[Path, typer.Option(help="Where the report goes")] = Path("out")) -> None:
-    """Autotask against Xero: missing invoices, differing totals, differing paid status."""
-    from autoxero.sync.reconcile import reconcile as run_reconcile
-    from autoxero_cli.report import ISSUE_TEXT, write_report
-
-    rt, run = _flow_run(stack, "reconcile", True)
-    result = run_reconcile(run)
-    table = Table(title=f"{result.matched} invoices agree; {len(result.problems)} differ; "
-                        f"{len(result.explained)} in attention")
-    for column in ("invoice", "Autotask", "Xero", "issue"):
-        table.add_column(column)
-    for row in result.problems:
-        table.add_row(row.number, f"{row.autotask_total:.2f}",
-                      "" if row.xero_total is None else f"{row.xero_total:.2f}", ISSUE_TEXT[row.issue or ""])
-    console.print(table)
-    path = write_report(result, {}, rt.state.attention.list(), out)
-    console.print(f"report: {path}")
-    if not result.ok:
-        raise typer.Exit(1)
-
-
-@app.command()
 def status(stack: Stack = None) -> None:
     """Last run of each flow, cursors, Xero rate-limit headroom and token expiry."""
     from autoxero.sync.flows import FLOWS
@@ -233,13 +210,13 @@ def status(stack: Stack = None) -> None:
     progress = backfill_progress(rt.state, rt.settings)
     if progress:
         console.print(progress.describe(time.time()), highlight=False)
-    secret = rt.secrets.read(rt.config.xero_secret_id)
-    token = secret.get("token_set") or {}
-    if token:
-        minutes = (float(token.get("expires_at", 0)) - time.time()) / 60
-        refreshed = secret.get("refreshed_at") or secret.get("connected_at")
-        idle_days = (time.time() - float(refreshed)) / 86400 if refreshed else 0
-        console.print(f"Xero: {secret.get('tenant_name', secret.get('tenant_id'))}; access token "
+    secret = rt.secrets.xero(rt.config.xero_secret_id)
+    token = secret.token_set
+    if token is not None and secret.connected:
+        minutes = (token.expires_at - time.time()) / 60
+        refreshed = secret.last_refreshed
+        idle_days = (time.time() - refreshed) / 86400 if refreshed else 0
+        console.print(f"Xero: {secret.tenant_name or secret.tenant_id}; access token "
                       f"{f'valid for {minutes:.0f} min' if minutes > 0 else 'expired (refreshed on next use)'}; "
                       f"refresh token used {idle_days:.1f} days ago (Xero drops it after 60 days unused)")
         try:
@@ -467,8 +444,13 @@ control_cli.register(app, attention_app)
 settings_cli.register(settings_app)
 from autoxero_cli import console_cli  # noqa: E402 (the console and its people join the app too)
 from autoxero_cli.console_cli import publish_and_wait  # noqa: E402
+from autoxero_cli.webhooks_cli import webhooks_app  # noqa: E402
 
 console_cli.register(app)
+app.add_typer(webhooks_app, name="webhooks")
+from autoxero_cli.reconcile_cli import reconcile  # noqa: E402
+
+app.command()(reconcile)
 
 
 def main() -> None:

@@ -44,19 +44,6 @@ def resources(kind: str | None = None, path: Path = TEMPLATE) -> dict[str, dict[
     return {k: v for k, v in found.items() if kind is None or v["Type"] == kind}
 
 
-def table_definition(logical_id: str = "StateTable") -> dict[str, Any]:
-    """The create_table arguments for a table, taken from the template's own properties."""
-    props = resources()[logical_id]["Properties"]
-    definition: dict[str, Any] = {
-        "KeySchema": props["KeySchema"],
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "BillingMode": props["BillingMode"],
-    }
-    if props.get("GlobalSecondaryIndexes"):
-        definition["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    return definition
-
-
 @dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str

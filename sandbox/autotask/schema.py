@@ -541,7 +541,19 @@ WEBHOOK_RESOURCES = {"CompanyWebhooks": "Companies", "ContactWebhooks": "Contact
 
 
 def _webhook_entities(prefix: str, target: EntityDef) -> list[EntityDef]:
-    """`{prefix}Webhooks` and its children Fields, UdfFields, ExcludedResources (docs/autotask.md §11)."""
+    """`{prefix}Webhooks` and its children Fields, UdfFields, ExcludedResources (docs/autotask.md §11).
+
+    Fields, types and lengths, read-only isReady / webhookGUID / ownerResourceID: Autotask's
+    https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/Webhooks/REST_WebhooksEntity.htm and the swagger model
+    panoramicdata/AutoTask.Psa.Api `AutoTask.Psa.Api/Data/CompanyWebhookModel.cs`; webhookUrl and deactivationUrl
+    both required (Webhooks_Creating.htm: "Both fields are required to create the webhook"); a child field row is
+    {webhookID, fieldID, isSubscribedField, isDisplayAlwaysField} (REST_WebhookFieldsEntity.htm,
+    `Data/CompanyWebhookFieldModel.cs`) and the fieldID values are the `fieldID` picklist of
+    `{prefix}WebhookFields/entityInformation/fields`, labelled with REST field names (REST_WebhookFieldsEntity.htm;
+    msoukhomlinov/n8n-nodes-autotask `nodes/Autotask/helpers/webhook/fields.ts` reads them there); isReady only once a
+    field is subscribed ("at least one field with IsSubscribedField: true is required to activate the webhook",
+    nango.dev/docs/api-integrations/autotask/webhooks). Whether a query returns `secretKey` is not documented:
+    autoxero never relies on reading it back."""
     webhooks = f"{prefix}Webhooks"
     field_ids = tuple((webhook_field_id(target, f.name), f.name) for f in target.fields.values() if f.webhook)
     return [

@@ -15,11 +15,22 @@ BLOCKED = {"Pohutukawa Dental", "Old Mate Plumbing Ltd"}  # the fixture's delibe
 
 
 @pytest.fixture(scope="module")
-def outcome(tmp_path_factory):
+def demo(tmp_path_factory):
+    """The demo's result, and the simulators' own state it left: Xero's customer invoices and Autotask's
+    invoices, read before the world is torn down."""
     import os
 
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    return Demo(Console(quiet=True), out=tmp_path_factory.mktemp("out")).run()
+    run = Demo(Console(quiet=True), out=tmp_path_factory.mktemp("out"))
+    with run.world() as world:
+        xero = [i for i in world.sandbox.xero.state("Invoices") if i["Type"] == "ACCREC"]
+        autotask = world.sandbox.autotask.state("Invoices")
+    return run.result, xero, autotask
+
+
+@pytest.fixture(scope="module")
+def outcome(demo):
+    return demo[0]
 
 
 def test_demo_reconciles(outcome):
@@ -48,10 +59,18 @@ def test_counts_match_the_fixture(outcome):
     assert len(outcome.reconciliation.explained) == len(blocked)
 
 
-def test_payments_came_back_through_the_poll(outcome):
+def test_payments_came_back_through_the_poll(demo):
     # Customers pay after the invoices' own webhooks were delivered, and Xero documents no event for a payment
-    # (the simulator sends none): the scheduled poll must bring them back, and the reconciliation agree.
+    # (the simulator sends none): the scheduled poll must bring them back. Truth is the simulators' state:
+    # every invoice PAID in Xero is paid in Autotask on its payment date, and no other one is.
+    outcome, xero, autotask = demo
+    paid_in_xero = {i["InvoiceNumber"] for i in xero if i["Status"] == "PAID"}
+    in_xero = {i["InvoiceNumber"] for i in xero}
+    paid_in_autotask = {i["invoiceNumber"]: str(i["paidDate"])[:10] for i in autotask
+                        if i.get("paidDate") and i["invoiceNumber"] in in_xero}
+    assert paid_in_xero, "the demo paid nothing in full"
+    assert paid_in_autotask == dict.fromkeys(paid_in_xero, "2026-11-20")
     payments = outcome.summaries["payments"]
-    assert payments["paid"] >= outcome.payments_applied * 3 // 4 - 1
-    assert outcome.paid_by_poll == payments["paid"]
+    assert payments["paid"] == outcome.paid_by_poll == len(paid_in_xero)
+    assert len(paid_in_xero) < outcome.payments_applied  # the part payments and the removed one are not paid
     assert payments["messages"] >= outcome.summaries["invoices"]["created"]  # the invoices' own events

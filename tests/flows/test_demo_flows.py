@@ -6,6 +6,7 @@ from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.flows import FLOWS
 from autoxero_cli.aws_calls import acting_as, flow_function
 from autoxero_cli.localenv import LOCAL_STACK_NAME
+from tests.flows.test_purchase_orders_and_payments import xero_api
 
 
 def run(runtime, flow, dry_run=False):
@@ -32,7 +33,7 @@ def test_every_document_the_invoices_run_created_is_counted_and_its_autotask_inv
     assert len({d["InvoiceNumber"] for d in created}) == len(created)  # no number twice
 
 
-def test_purchase_orders_become_one_bill_each_and_payments_change_nothing_unpaid(runtime, sandbox):
+def test_purchase_orders_become_one_bill_each_and_payments_mark_only_the_fully_paid_invoice(runtime, sandbox, local):
     run(runtime, "contacts")
     run(runtime, "invoices")
     before = set(documents(sandbox))
@@ -41,7 +42,24 @@ def test_purchase_orders_become_one_bill_each_and_payments_change_nothing_unpaid
     assert len(bills) == orders["created"] > 0
     numbers = {o["purchaseOrderNumber"] for o in sandbox.autotask.state("PurchaseOrders")}
     assert {b["InvoiceNumber"] for b in bills} <= numbers and len({b["InvoiceNumber"] for b in bills}) == len(bills)
+
+    # Finance approves two of the drafts in Xero and pays one in full, the other in part.
+    full, part = [i for i in sandbox.xero.state("Invoices") if i["Type"] == "ACCREC" and i["Total"] > 0][:2]
+    with xero_api(local) as api:
+        for invoice in (full, part):
+            approved = api.post(f"/Invoices/{invoice['InvoiceID']}", json={"Invoices": [{"Status": "AUTHORISED"}]})
+            assert approved.status_code == 200, approved.text
+        for invoice, amount in ((full, float(full["Total"])), (part, float(part["Total"]) / 2)):
+            paid = api.put("/Payments", json={"Payments": [{"Invoice": {"InvoiceID": invoice["InvoiceID"]},
+                                                            "Account": {"Code": "090"}, "Date": "2026-11-20",
+                                                            "Amount": amount}]})
+            assert paid.status_code == 200, paid.text
     paid_before = {i["id"]: i.get("paidDate") for i in sandbox.autotask.state("Invoices")}
     payments = run(runtime, "payments")
-    assert payments.get("paid", 0) == 0  # nothing was paid in Xero yet
-    assert {i["id"]: i.get("paidDate") for i in sandbox.autotask.state("Invoices")} == paid_before
+    paid_after = {i["id"]: i.get("paidDate") for i in sandbox.autotask.state("Invoices")}
+    changed = {i["invoiceNumber"]: paid_after[i["id"]] for i in sandbox.autotask.state("Invoices")
+               if paid_after[i["id"]] != paid_before[i["id"]]}
+    assert list(changed) == [full["InvoiceNumber"]]  # not the part-paid one, nor any other
+    assert str(changed[full["InvoiceNumber"]]).startswith("2026-11-20")
+    assert payments["paid"] == 1
+

@@ -44,6 +44,7 @@ from sandbox.autotask import AutotaskSimulator, create_app
 from sandbox.autotask.simulator import OWN_COMPANY
 from sandbox.autotask.testing import RunningAutotask, running_autotask
 from sandbox.core import SandboxClock, serve_in_thread
+from tests.integration.test_state import lease_holder
 
 DEMO: dict[str, Any] = json.loads((Path(__file__).parents[2] / "sandbox/fixtures/demo.json").read_text())
 CREDS: dict[str, str] = DEMO["sandbox"]["autotask"]
@@ -577,7 +578,7 @@ def test_permission_error_is_not_retried(at, make_client, fake_time):
 def test_validation_error_is_not_retried_and_says_why(make_client, fake_time):
     client = make_client()
     with pytest.raises(AutotaskValidationError) as caught:
-        list(client.query("Invoices", Query([q.exist("dueDate")])))   # not queryable (pitfall 7)
+        list(client.query("Invoices", Query([q.Filter("exist", "dueDate")])))   # not queryable (pitfall 7)
     assert "dueDate" in str(caught.value)
     assert calls(client, "POST", "Invoices") == 1
     assert fake_time.sleeps == []
@@ -740,8 +741,8 @@ def test_a_crashed_invocations_slots_free_themselves(state, clock, fake_time):
     assert sum(fake_time.sleeps) == pytest.approx(5)     # it waited its bounded time, no longer
     clock.advance(61)                                    # their leases lapse
     with limiter.slot("invoices"):                       # any casing: the same endpoint
-        holders = {leases.holder_of(slot_lease_name("Invoices", n)) for n in range(3)}
+        holders = {lease_holder(state.table, slot_lease_name("Invoices", n)) for n in range(3)}
         assert len(holders - {None}) == 1
-    assert {leases.holder_of(slot_lease_name("Invoices", n)) for n in range(3)} == {None}
+    assert {lease_holder(state.table, slot_lease_name("Invoices", n)) for n in range(3)} == {None}
     with limiter.slot("Contacts"):                       # other endpoints have their own three
         pass

@@ -38,7 +38,6 @@ EXISTENCE_OPS: Final = frozenset({"exist", "notExist"})
 LIST_OPS: Final = frozenset({"in", "notIn"})
 GROUP_OPS: Final = frozenset({"and", "or"})
 ALL_OPS: Final = COMPARISON_OPS | STRING_OPS | EXISTENCE_OPS | LIST_OPS | GROUP_OPS
-_BY_LOWER: Final = {op.lower(): op for op in ALL_OPS}
 
 Scalar = str | int | bool | Decimal | datetime | date
 Value = Scalar | tuple[Scalar, ...] | None
@@ -151,35 +150,12 @@ class Filter:
             node["udf"] = True
         return node
 
-    @classmethod
-    def from_json(cls, node: Mapping[str, Any]) -> Filter:
-        """A node as Autotask reads it (property names and operators are not case-sensitive)."""
-        lower = {str(k).lower(): v for k, v in node.items()}
-        op = _BY_LOWER.get(str(lower.get("op", "")).lower())
-        if op is None:
-            raise QueryError(f"'{lower.get('op')}' is not an Autotask filter operator")
-        if op in GROUP_OPS:
-            items = lower.get("items")
-            if not isinstance(items, list):
-                raise QueryError(f"an '{op}' group needs a list of items")
-            return cls(cast(Op, op), items=tuple(cls.from_json(item) for item in items))
-        value = lower.get("value")
-        if isinstance(value, list):
-            value = tuple(value)
-        udf = lower.get("udf", False)
-        if not isinstance(udf, bool):
-            raise QueryError("udf must be true or false")
-        return cls(cast(Op, op), field=lower.get("field"), value=value, udf=udf)
-
 
 # --- builders, one per operator ---------------------------------------------------------------------
 
 def eq(name: str, value: Scalar, *, udf: bool = False) -> Filter:
     return Filter("eq", name, value, udf)
 
-
-def noteq(name: str, value: Scalar, *, udf: bool = False) -> Filter:
-    return Filter("noteq", name, value, udf)
 
 
 def gt(name: str, value: Scalar, *, udf: bool = False) -> Filter:
@@ -202,16 +178,10 @@ def begins_with(name: str, value: str, *, udf: bool = False) -> Filter:
     return Filter("beginsWith", name, value, udf)
 
 
-def ends_with(name: str, value: str, *, udf: bool = False) -> Filter:
-    return Filter("endsWith", name, value, udf)
-
 
 def contains(name: str, value: str, *, udf: bool = False) -> Filter:
     return Filter("contains", name, value, udf)
 
-
-def exist(name: str, *, udf: bool = False) -> Filter:
-    return Filter("exist", name, None, udf)
 
 
 def not_exist(name: str, *, udf: bool = False) -> Filter:
@@ -222,16 +192,7 @@ def in_(name: str, values: Iterable[Scalar], *, udf: bool = False) -> Filter:
     return Filter("in", name, tuple(values), udf)
 
 
-def not_in(name: str, values: Iterable[Scalar], *, udf: bool = False) -> Filter:
-    return Filter("notIn", name, tuple(values), udf)
 
-
-def and_(*items: Filter) -> Filter:
-    return Filter("and", items=tuple(items))
-
-
-def or_(*items: Filter) -> Filter:
-    return Filter("or", items=tuple(items))
 
 
 def everything() -> Filter:
@@ -300,16 +261,6 @@ class Query:
             out["IncludeFields"] = list(self.include_fields)
         out["Filter"] = [node.to_json() for node in self.filters]
         return out
-
-    @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> Query:
-        lower = {str(k).lower(): v for k, v in body.items()}
-        nodes = lower.get("filter")
-        if not isinstance(nodes, list):
-            raise QueryError("a query body needs a Filter list")
-        include = lower.get("includefields")
-        return cls([Filter.from_json(node) for node in nodes], include_fields=include or None,
-                   max_records=lower.get("maxrecords", MAX_RECORDS))
 
     def after_id(self, last_id: int) -> Query:
         """The next page by id: this query plus `id gt last_id`, 500 a page (the paging fallback)."""

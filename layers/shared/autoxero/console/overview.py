@@ -70,17 +70,16 @@ class Overview:
 
 def xero_health(rt: Runtime, now: float | None = None) -> XeroHealth:
     now = time.time() if now is None else now
-    secret = rt.secrets.read(rt.config.xero_secret_id)
-    token = secret.get("token_set") or {}
-    if not token:
-        return XeroHealth(False, str(secret.get("tenant_name") or ""), None, None, None)
-    last = secret.get("refreshed_at") or secret.get("connected_at")
-    age = (now - float(last)) / 86400 if last else None
-    expires_at = token.get("expires_at")
-    return XeroHealth(True, str(secret.get("tenant_name") or secret.get("tenant_id") or ""),
+    secret = rt.secrets.xero(rt.config.xero_secret_id)
+    token = secret.token_set
+    if token is None or not secret.connected:
+        return XeroHealth(False, secret.tenant_name or "", None, None, None)
+    last = secret.last_refreshed
+    age = (now - last) / 86400 if last else None
+    return XeroHealth(True, secret.tenant_name or secret.tenant_id or "",
                       None if age is None else round(age, 1),
                       None if age is None else round(XERO_REFRESH_TOKEN_DAYS - age, 1),
-                      None if expires_at is None else round((float(expires_at) - now) / 60))
+                      round((token.expires_at - now) / 60) if token.expires_at else None)
 
 
 def autotask_health(runs: list[dict[str, Any]], reading: dict[str, int] | None, max_share: float) -> AutotaskHealth:

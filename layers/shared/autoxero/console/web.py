@@ -11,9 +11,10 @@ from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from autoxero.mapping.reconcile import ISSUE_TEXT
+from autoxero.xero.links import record_link
+
 HERE = Path(__file__).parent
-XERO_INVOICE_URL = "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={id}"
-XERO_CREDIT_NOTE_URL = "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}"
 
 
 def money(value: Any) -> str:
@@ -45,6 +46,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = money
     env.filters["when"] = when
+    env.globals["issue_text"] = ISSUE_TEXT
     return env
 
 
@@ -67,6 +69,4 @@ def form(body: str | None) -> dict[str, str]:
 
 
 def xero_link(kind: str, xero_id: str | None) -> str | None:
-    if not xero_id:
-        return None
-    return (XERO_CREDIT_NOTE_URL if kind == "credit_note" else XERO_INVOICE_URL).format(id=xero_id)
+    return record_link("credit_note" if kind == "credit_note" else "invoice", xero_id)

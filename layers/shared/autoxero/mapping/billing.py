@@ -36,11 +36,6 @@ def billed(item: at.BillingItem) -> Decimal:
     return item.totalAmount - item.taxDollars
 
 
-def is_prepaid(item: at.BillingItem) -> bool:
-    """Posted with a price but billed nothing (block hours, retainer time)."""
-    return billed(item) == 0 and item.extendedPrice != 0
-
-
 def invoice_total(invoice: at.Invoice) -> Decimal:
     """The Autotask invoice's total to the cent (Autotask keeps it to 4 places)."""
     return cents(invoice.invoiceTotal)

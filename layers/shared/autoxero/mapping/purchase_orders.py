@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from autoxero.autotask import models as at
-from autoxero.mapping.common import content_hash, fail, four_places
+from autoxero.mapping.common import cents, content_hash, fail, four_places
 from autoxero.mapping.reference import AutotaskReference, XeroReference
 from autoxero.settings import PurchaseOrderSettings
 
@@ -17,9 +17,31 @@ STATUS_ORDER = ("new", "submitted", "received partial", "received full")
 CANCELLED = "cancel"
 
 Stage = Literal["before_trigger", "ready", "cancelled"]
+TargetName = Literal["bill", "purchase_order"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an Autotask purchase order becomes in Xero, and how that document is named and found there."""
+
+    name: TargetName  # also the id-map kind
+    number_field: str  # the Xero field that carries the Autotask PO number
+    id_field: str  # Xero's id of the document
+
+
+TARGETS: dict[TargetName, Target] = {
+    "bill": Target("bill", "InvoiceNumber", "InvoiceID"),  # an ACCPAY invoice
+    "purchase_order": Target("purchase_order", "PurchaseOrderNumber", "PurchaseOrderID"),
+}
+
+
+def target(settings: PurchaseOrderSettings) -> Target:
+    return TARGETS[settings.target]
 
 
 def stage(status_label: str | None, settings: PurchaseOrderSettings) -> Stage:
+    """Whether a PO with this status label is sent now: cancelled, or at or past the trigger status in
+    Autotask's order (a status outside that order must equal the trigger)."""
     label = (status_label or "").strip().casefold()
     if label.startswith(CANCELLED):
         return "cancelled"
@@ -33,7 +55,7 @@ def stage(status_label: str | None, settings: PurchaseOrderSettings) -> Stage:
 class PurchasePlan:
     autotask_id: int
     number: str
-    target: Literal["bill", "purchase_order"]
+    target: TargetName
     payload: dict[str, Any]
     content_hash: str
     total: Decimal
@@ -42,7 +64,7 @@ class PurchasePlan:
 def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem], contact_id: str, *,
                        ref: AutotaskReference, xero: XeroReference,
                        settings: PurchaseOrderSettings) -> PurchasePlan:
-    number = (order.purchaseOrderNumber or "").strip() or f"PO{order.id}"
+    number = order_number(order)
     label = f"Purchase order {number}"
     if not items and not order.freight:
         raise fail("no_lines", f"{label} has no items.", "Add items to the purchase order in Autotask.")
@@ -51,7 +73,6 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
         raise fail("unknown_tax_type", f"{label}: tax rate '{tax_type}' is not active in Xero.",
                    "Fix purchase_orders.tax_type in settings.")
     lines: list[dict[str, Any]] = []
-    total = Decimal(0)
     for item in sorted(items, key=lambda i: i.id):
         product = ref.products.get(item.productID) if item.productID else None
         code = settings.account_by_billing_code.get(str(product.productBillingCodeID)) if product else None
@@ -69,7 +90,6 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
             line["ItemCode"] = product.sku.strip()
         if tax_type:
             line["TaxType"] = tax_type
-        total += four_places(item.quantity) * four_places(item.unitCost)
         lines.append(line)
     if order.freight:
         if settings.freight_account_code not in xero.accounts:
@@ -81,7 +101,6 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
         if tax_type:
             freight["TaxType"] = tax_type
         lines.append(freight)
-        total += order.freight
     issued = (order.submitDateTime or order.createDateTime or dt.datetime.now(dt.UTC)).date()
     term = ref.payment_terms.get(order.paymentTerm or -1)
     payload: dict[str, Any] = {"Contact": {"ContactID": contact_id}, "Date": issued.isoformat(),
@@ -94,4 +113,16 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
         if order.latestEstimatedArrivalDate:
             payload["DeliveryDate"] = order.latestEstimatedArrivalDate.date().isoformat()
         payload = {k: v for k, v in payload.items() if v is not None}
-    return PurchasePlan(order.id, number, settings.target, payload, content_hash(payload), total)
+    return PurchasePlan(order.id, number, settings.target, payload, content_hash(payload),
+                        purchase_total(order, items))
+
+
+def purchase_total(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem]) -> Decimal:
+    """What Xero totals the order to before tax: each line's quantity x unit cost (sent at 4 places) rounded to
+    the cent, as Xero rounds a LineAmount, plus freight."""
+    lines = (cents(four_places(i.quantity) * four_places(i.unitCost)) for i in items)
+    return sum(lines, Decimal(0)) + cents(order.freight)
+
+
+def order_number(order: at.PurchaseOrder) -> str:
+    return (order.purchaseOrderNumber or "").strip() or f"PO{order.id}"

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 
 from autoxero.redaction import register_secret_response, register_secrets_in
+from autoxero.secrets.documents import XeroSecret
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -49,6 +50,10 @@ class SecretStore:
             raise ValueError(f"secret {secret_id} is not a JSON object")
         register_secrets_in(value)
         return dict(value)
+
+    def xero(self, secret_id: str, *, fresh: bool = False) -> XeroSecret:
+        """The Xero secret, typed."""
+        return XeroSecret.model_validate(self.read(secret_id, fresh=fresh))
 
     def write(self, secret_id: str, value: dict[str, Any]) -> None:
         register_secrets_in(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autoxero.state.approvals import Approvals, OpenApproval
 from autoxero.state.attention import Attention, AttentionItem, SkippedRecord
 from autoxero.state.cache import Cache, CacheEntry
 from autoxero.state.control import Control, ControlStatus, ResumeRefused
@@ -17,10 +18,11 @@ from autoxero.state.runs import Runs
 from autoxero.state.settings_store import SettingsConflict, SettingsStore
 from autoxero.state.table import StateError, StateTable
 
-__all__ = ["Attention", "AttentionItem", "Cache", "CacheEntry", "Control", "ControlStatus", "CursorRegression",
-           "Cursors", "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger", "LedgerEntry", "LedgerLine",
-           "MapEntry", "Recorded", "ReferenceCache", "RequestQuota", "ResumeRefused", "Runs", "SettingsConflict",
-           "SettingsStore", "SkippedRecord", "State", "StateError", "StateTable"]
+__all__ = ["Approvals", "Attention", "AttentionItem", "Cache", "CacheEntry", "Control", "ControlStatus",
+           "CursorRegression", "Cursors", "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger",
+           "LedgerEntry", "LedgerLine", "MapEntry", "OpenApproval", "Recorded", "ReferenceCache", "RequestQuota",
+           "ResumeRefused", "Runs", "SettingsConflict", "SettingsStore", "SkippedRecord", "State", "StateError",
+           "StateTable"]
 
 
 @dataclass
@@ -39,6 +41,7 @@ class State:
     control: Control
     autotask_quota: RequestQuota
     xero_reference: ReferenceCache
+    approvals: Approvals
 
     @classmethod
     def over(cls, table: StateTable, ledger_retention_days: int = 400) -> State:
@@ -46,4 +49,4 @@ class State:
                    ledger=Ledger(table, ledger_retention_days), attention=Attention(table),
                    leases=Leases(table), settings=SettingsStore(table), runs=Runs(table),
                    cache=Cache(table), control=Control(table), autotask_quota=RequestQuota(table, "autotask"),
-                   xero_reference=ReferenceCache(table))
+                   xero_reference=ReferenceCache(table), approvals=Approvals(table))

@@ -15,11 +15,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from autoxero.redaction import redact, redact_value
 from autoxero.state.ledger import Ledger
-from autoxero.state.table import ATTENTION_INDEX_PK, SKIP_INDEX_PK, StateTable, attention_key, skip_key
+from autoxero.state.table import (
+    ATTENTION_INDEX_PK,
+    SKIP_INDEX_PK,
+    StateTable,
+    attention_key,
+    skip_key,
+    unless_condition_fails,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +87,8 @@ class Attention:
         )
 
     def clear(self, flow: str, record_id: str | int) -> bool:
-        try:
-            self._t.table.delete_item(Key=attention_key(flow, record_id),
-                                      ConditionExpression="attribute_exists(pk)")
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return unless_condition_fails(lambda: self._t.table.delete_item(
+            Key=attention_key(flow, record_id), ConditionExpression="attribute_exists(pk)")) is not None
 
     def get(self, flow: str, record_id: str | int) -> AttentionItem | None:
         item = self._t.get(attention_key(flow, record_id))
@@ -112,12 +112,9 @@ class Attention:
 
     def unskip(self, flow: str, record_id: str | int, by: str) -> bool:
         """Let the record sync again; False when it was not skipped."""
-        try:
-            self._t.table.delete_item(Key=skip_key(flow, record_id), ConditionExpression="attribute_exists(pk)")
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        if unless_condition_fails(lambda: self._t.table.delete_item(
+                Key=skip_key(flow, record_id), ConditionExpression="attribute_exists(pk)")) is None:
+            return False
         self._ledger.append(flow, record_id, "unskipped", "syncs again", {"by": by})
         return True
 

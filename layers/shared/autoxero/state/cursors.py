@@ -6,9 +6,7 @@ caller), so DynamoDB can enforce monotonicity in the write's condition.
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from autoxero.state.table import StateError, StateTable, cursor_key
+from autoxero.state.table import StateError, StateTable, cursor_key, unless_condition_fails
 
 
 class CursorRegression(StateError):
@@ -26,17 +24,14 @@ class Cursors:
 
     def advance(self, flow: str, position: str) -> None:
         """Move the cursor to `position`; equal is a no-op, earlier raises CursorRegression."""
-        try:
-            self._t.table.put_item(
-                Item={**cursor_key(flow), "position": position, "updated_at": int(self._t.now())},
-                ConditionExpression="attribute_not_exists(pk) OR #p <= :p",
-                ExpressionAttributeNames={"#p": "position"},
-                ExpressionAttributeValues={":p": position},
-            )
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise CursorRegression(flow, position) from None
-            raise
+        advanced = unless_condition_fails(lambda: self._t.table.put_item(
+            Item={**cursor_key(flow), "position": position, "updated_at": int(self._t.now())},
+            ConditionExpression="attribute_not_exists(pk) OR #p <= :p",
+            ExpressionAttributeNames={"#p": "position"},
+            ExpressionAttributeValues={":p": position},
+        ))
+        if advanced is None:
+            raise CursorRegression(flow, position)
 
     def all(self, flows: list[str]) -> dict[str, str | None]:
         return {flow: self.get(flow) for flow in flows}

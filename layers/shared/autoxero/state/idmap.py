@@ -14,9 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
-
-from autoxero.state.table import StateTable, map_key, reverse_map_key
+from autoxero.state.table import StateTable, map_key, reverse_map_key, unless_condition_fails
 
 Status = Literal["pending", "synced", "failed", "voided", "deleted"]
 _BATCH_GET_LIMIT = 100
@@ -69,10 +67,6 @@ class Recorded:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _conditional_failed(err: ClientError) -> bool:
-    return err.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
 class IdMap:
     def __init__(self, table: StateTable) -> None:
         self._t = table
@@ -119,16 +113,10 @@ class IdMap:
     def mark_pending(self, kind: str, autotask_id: str | int, identity: Identity, content_hash: str) -> bool:
         """Write-ahead before a Xero create, with the identity the document will carry. False (nothing written)
         when the entry is synced: the document exists, and whoever recorded it is right."""
-        try:
-            self._t.table.put_item(Item=self._item(kind, autotask_id, "pending", identity, content_hash),
-                                   ConditionExpression="attribute_not_exists(pk) OR #s <> :synced",
-                                   ExpressionAttributeNames={"#s": "status"},
-                                   ExpressionAttributeValues={":synced": "synced"})
-        except ClientError as err:
-            if _conditional_failed(err):
-                return False
-            raise
-        return True
+        return unless_condition_fails(lambda: self._t.table.put_item(
+            Item=self._item(kind, autotask_id, "pending", identity, content_hash),
+            ConditionExpression="attribute_not_exists(pk) OR #s <> :synced",
+            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":synced": "synced"})) is not None
 
     def record(self, kind: str, autotask_id: str | int, *, xero_id: str, identity: Identity, content_hash: str,
                xero_number: str | None = None, extra: dict[str, Any] | None = None) -> MapEntry:
@@ -159,16 +147,11 @@ class IdMap:
 
     def refused(self, kind: str, autotask_id: str | int) -> bool:
         """Xero refused the create: pending -> failed. Never over a synced entry (another run's success)."""
-        try:
-            self._t.table.update_item(
-                Key=map_key(kind, autotask_id), UpdateExpression="SET #s = :failed, updated_at = :u",
-                ConditionExpression="#s = :pending", ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":failed": "failed", ":pending": "pending", ":u": int(self._t.now())})
-        except ClientError as err:
-            if _conditional_failed(err):
-                return False
-            raise
-        return True
+        return unless_condition_fails(lambda: self._t.table.update_item(
+            Key=map_key(kind, autotask_id), UpdateExpression="SET #s = :failed, updated_at = :u",
+            ConditionExpression="#s = :pending", ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":failed": "failed", ":pending": "pending", ":u": int(self._t.now())},
+        )) is not None
 
     def retry(self, kind: str, autotask_id: str | int) -> None:
         """A person fixed a refused record: send it again (a failed entry becomes pending, so the next run

@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-from botocore.exceptions import ClientError
-
-from autoxero.state.table import StateError, StateTable, lease_key
+from autoxero.state.table import StateError, StateTable, lease_key, unless_condition_fails
 
 
 class LeaseLost(StateError):
@@ -23,10 +21,6 @@ class LeaseLost(StateError):
 
 class LeaseBusy(StateError):
     pass
-
-
-def _conditional_failed(err: ClientError) -> bool:
-    return err.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class Leases:
@@ -39,52 +33,30 @@ class Leases:
 
     def acquire(self, name: str, holder: str, seconds: float) -> bool:
         now = self._t.now()
-        try:
-            self._t.table.put_item(
-                Item={**lease_key(name), "holder": holder, "expires_at": _decimal(now + seconds),
-                      "ttl": int(now + seconds + 86400)},
-                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR holder = :me",
-                ExpressionAttributeValues={":now": _decimal(now), ":me": holder},
-            )
-        except ClientError as err:
-            if _conditional_failed(err):
-                return False
-            raise
-        return True
+        return unless_condition_fails(lambda: self._t.table.put_item(
+            Item={**lease_key(name), "holder": holder, "expires_at": _decimal(now + seconds),
+                  "ttl": int(now + seconds + 86400)},
+            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR holder = :me",
+            ExpressionAttributeValues={":now": _decimal(now), ":me": holder},
+        )) is not None
 
     def renew(self, name: str, holder: str, seconds: float) -> None:
         now = self._t.now()
-        try:
-            self._t.table.update_item(
-                Key=lease_key(name),
-                UpdateExpression="SET expires_at = :e, #ttl = :ttl",
-                ConditionExpression="holder = :me AND expires_at >= :now",
-                ExpressionAttributeNames={"#ttl": "ttl"},
-                ExpressionAttributeValues={":e": _decimal(now + seconds), ":me": holder, ":now": _decimal(now),
-                                           ":ttl": int(now + seconds + 86400)},
-            )
-        except ClientError as err:
-            if _conditional_failed(err):
-                raise LeaseLost(f"lease {name!r} is no longer held by this invocation") from None
-            raise
+        renewed = unless_condition_fails(lambda: self._t.table.update_item(
+            Key=lease_key(name),
+            UpdateExpression="SET expires_at = :e, #ttl = :ttl",
+            ConditionExpression="holder = :me AND expires_at >= :now",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues={":e": _decimal(now + seconds), ":me": holder, ":now": _decimal(now),
+                                       ":ttl": int(now + seconds + 86400)},
+        ))
+        if renewed is None:
+            raise LeaseLost(f"lease {name!r} is no longer held by this invocation")
 
     def release(self, name: str, holder: str) -> bool:
-        try:
-            self._t.table.delete_item(
-                Key=lease_key(name), ConditionExpression="holder = :me",
-                ExpressionAttributeValues={":me": holder},
-            )
-        except ClientError as err:
-            if _conditional_failed(err):
-                return False
-            raise
-        return True
-
-    def holder_of(self, name: str) -> str | None:
-        item = self._t.get(lease_key(name))
-        if not item or float(item["expires_at"]) < self._t.now():
-            return None
-        return str(item["holder"])
+        return unless_condition_fails(lambda: self._t.table.delete_item(
+            Key=lease_key(name), ConditionExpression="holder = :me", ExpressionAttributeValues={":me": holder},
+        )) is not None
 
     @contextmanager
     def held(self, name: str, seconds: float, *, wait: float = 0.0,

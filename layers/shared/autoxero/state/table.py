@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -20,6 +21,18 @@ Clock = Callable[[], float]
 
 class StateError(RuntimeError):
     """A state operation was refused (a conflict, not an outage)."""
+
+
+def unless_condition_fails[T](write: Callable[[], T]) -> T | None:
+    """Make one conditional write and return DynamoDB's answer, or None when its condition did not hold
+    (ConditionalCheckFailedException: another writer got there first, or the item is not in the expected
+    state). Any other error is raised."""
+    try:
+        return write()
+    except ClientError as err:
+        if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
 
 
 def cursor_key(flow: str) -> dict[str, str]:

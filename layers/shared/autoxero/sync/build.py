@@ -46,8 +46,7 @@ def watch_connection(rt: Runtime, flow: str) -> float | None:
 
     from autoxero.observability import metrics
 
-    secret = rt.secrets.read(rt.config.xero_secret_id)
-    last = secret.get("refreshed_at") or secret.get("connected_at")
+    last = rt.secrets.xero(rt.config.xero_secret_id).last_refreshed
     # One series per stack (the alarm's dimensions): every stack in a region shares the namespace.
     metrics.dimension_set["flow"] = flow
     metrics.dimension_set["stack"] = rt.config.stack

@@ -14,7 +14,7 @@ from typing import Any
 from autoxero.autotask import models as at
 from autoxero.autotask.query import Query, gte
 from autoxero.mapping.common import Problem, Unmappable
-from autoxero.mapping.purchase_orders import PurchasePlan, map_purchase_order, stage
+from autoxero.mapping.purchase_orders import TARGETS, PurchasePlan, map_purchase_order, stage, target
 from autoxero.state import Identity, MapEntry
 from autoxero.sync.contacts import sync_companies
 from autoxero.sync.once import Write, write_once
@@ -26,19 +26,23 @@ EDITABLE = ("DRAFT", "SUBMITTED")
 
 
 def _kind(run: FlowRun) -> str:
-    return "bill" if run.settings.purchase_orders.target == "bill" else "purchase_order"
+    return target(run.settings.purchase_orders).name
 
 
-def run_purchase_orders(run: FlowRun) -> None:
+def orders_in_scope(run: FlowRun) -> tuple[list[at.PurchaseOrder], dict[int, str]]:
+    """The purchase orders of the look-back window a person has not skipped, and each one's stage."""
     settings = run.settings.purchase_orders
-    if not settings.enabled:
-        return
     since = run.now() - dt.timedelta(days=settings.lookback_days)
     orders = run.without_skipped(list(run.autotask.query_models(
         "PurchaseOrders", at.PurchaseOrder, Query([gte("createDateTime", since)]))), lambda o: o.id, FLOW)
-    ref = autotask_reference(run)
-    statuses = ref.picklists.get("PurchaseOrders.status")
-    staged = {o.id: stage(statuses.label(o.status) if statuses else str(o.status), settings) for o in orders}
+    statuses = autotask_reference(run).picklists.get("PurchaseOrders.status")
+    return orders, {o.id: stage(statuses.label(o.status) if statuses else str(o.status), settings) for o in orders}
+
+
+def run_purchase_orders(run: FlowRun) -> None:
+    if not run.settings.purchase_orders.enabled:
+        return
+    orders, staged = orders_in_scope(run)
     ready = [o for o in orders if staged[o.id] == "ready"]
     cancelled = [o for o in orders if staged[o.id] == "cancelled"]
     entries = run.state.ids.get_many(_kind(run), [o.id for o in ready + cancelled])
@@ -103,7 +107,7 @@ def _send_updates(run: FlowRun, payloads: list[dict[str, Any]]) -> list[Any]:
 
 
 def _id_field(run: FlowRun) -> str:
-    return "InvoiceID" if run.settings.purchase_orders.target == "bill" else "PurchaseOrderID"
+    return target(run.settings.purchase_orders).id_field
 
 
 def _record(run: FlowRun, order: at.PurchaseOrder, plan: PurchasePlan, outcome: Any) -> None:
@@ -122,8 +126,7 @@ def _record(run: FlowRun, order: at.PurchaseOrder, plan: PurchasePlan, outcome: 
 
 
 def _identity(plan: PurchasePlan) -> Identity:
-    field = "InvoiceNumber" if plan.target == "bill" else "PurchaseOrderNumber"
-    return Identity(plan.number, field, plan.target, plan.payload["Contact"]["ContactID"])
+    return Identity(plan.number, TARGETS[plan.target].number_field, plan.target, plan.payload["Contact"]["ContactID"])
 
 
 def _create(run: FlowRun, creates: list[tuple[at.PurchaseOrder, PurchasePlan]], entries: dict[str, MapEntry]) -> None:

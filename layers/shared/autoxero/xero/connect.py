@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
-from botocore.exceptions import ClientError
 
 from autoxero.observability import logger
 from autoxero.secrets import SecretStore
+from autoxero.secrets.documents import TokenSet, XeroSecret
 from autoxero.state import State
-from autoxero.state.table import oauth_state_key, setup_token_key
+from autoxero.state.approvals import OpenApproval
 from autoxero.xero import models
 from autoxero.xero.tokens import REFRESH_LEASE
 
@@ -62,9 +62,9 @@ SUPERSEDED = Outcome(409, "Xero was connected by a later approval while this one
                          "ignored. Nothing was changed.")
 
 
-def _superseded(secret: dict[str, Any], started_ms: int) -> bool:
+def _superseded(secret: XeroSecret, started_ms: int) -> bool:
     """An approval started no later than the one the stack is bound to must not re-point it."""
-    return started_ms <= int(secret.get("approval_started_ms") or 0)
+    return started_ms <= (secret.approval_started_ms or 0)
 
 
 def _hash(token: str) -> str:
@@ -101,69 +101,46 @@ class ConnectService:
     def issue_setup_token(self) -> str:
         token = pysecrets.token_urlsafe(32)
         now = self._clock()
-        expires = int(now + SETUP_TOKEN_SECONDS)
-        self._state.table.table.put_item(Item={**setup_token_key(_hash(token)), "expires_at": expires, "ttl": expires})
+        self._state.approvals.issue_setup_token(_hash(token), int(now + SETUP_TOKEN_SECONDS))
         return token
 
     def _spend_setup_token(self, token: str | None, state: str) -> bool:
         """Mark the setup token as used by this one approval; False if it is unknown, expired or used."""
-        if not token:
-            return False
-        try:
-            self._state.table.table.update_item(
-                Key=setup_token_key(_hash(token)), UpdateExpression="SET oauth_state = :state",
-                ConditionExpression="attribute_exists(pk) AND expires_at > :now AND attribute_not_exists(oauth_state)",
-                ExpressionAttributeValues={":state": _hash(state), ":now": int(self._clock())})
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def _retire_setup_token(self, token_hash: str, state: str) -> bool:
-        """The approval this setup token started is finishing: delete the token, if it is still this one's."""
-        try:
-            self._state.table.table.delete_item(
-                Key=setup_token_key(token_hash), ConditionExpression="oauth_state = :state AND expires_at > :now",
-                ExpressionAttributeValues={":state": _hash(state), ":now": int(self._clock())})
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return bool(token) and self._state.approvals.spend_setup_token(_hash(token or ""), _hash(state),
+                                                                       int(self._clock()))
 
     # ------------------------------------------------------------------ the two routes
 
     def start(self, setup_token: str | None) -> Outcome:
-        secret = self._secrets.read(self._secret_id, fresh=True)
-        if not secret.get("client_id"):
+        secret = self._secrets.xero(self._secret_id, fresh=True)
+        if not secret.client_id:
             return Outcome(409, "The Xero app's client id is not set. Run `autoxero credentials set xero` first.")
         state = pysecrets.token_urlsafe(24)
         if not self._spend_setup_token(setup_token, state):
             return Outcome(403, "This connect link is missing its setup token, has expired or was already used. "
                                 "Run `autoxero connect xero --stack <name>` for a new one.")
         now = self._clock()
-        self._state.table.table.put_item(Item={**oauth_state_key(state), "expires_at": int(now + STATE_SECONDS),
-                                               "setup_token_hash": _hash(setup_token or ""),
-                                               "started_ms": int(now * 1000), "ttl": int(now + STATE_SECONDS)})
-        query = urlencode({"response_type": "code", "client_id": secret["client_id"],
+        self._state.approvals.open(state, OpenApproval(_hash(setup_token or ""), int(now * 1000)),
+                                   int(now + STATE_SECONDS))
+        query = urlencode({"response_type": "code", "client_id": secret.client_id,
                            "redirect_uri": self._redirect_uri, "scope": " ".join(self._scopes), "state": state})
         return Outcome(302, "Redirecting to Xero to approve the connection.", f"{self._login_url}?{query}")
 
     def finish(self, *, code: str | None, state: str | None, error: str | None = None) -> Outcome:
         if error:
             return Outcome(400, f"Xero did not connect: {error}. Nothing was changed.")
-        claimed = self._consume_state(state)
+        claimed = self._state.approvals.consume(state, int(self._clock())) if state else None
         if claimed is None:
             return Outcome(400, "This approval link has expired or was already used. Start again from "
                                 "`autoxero connect xero`. Nothing was changed.")
         if not code:
             return Outcome(400, "Xero sent no authorisation code. Nothing was changed.")
-        if not self._retire_setup_token(str(claimed.get("setup_token_hash") or ""), str(state)):
+        if not self._state.approvals.retire_setup_token(claimed.setup_token_hash, _hash(str(state)),
+                                                        int(self._clock())):
             return Outcome(400, "The connect link this approval came from has expired or was replaced. Start "
                                 "again from `autoxero connect xero`. Nothing was changed.")
-        secret = self._secrets.read(self._secret_id, fresh=True)
-        started = int(claimed.get("started_ms") or 0)
+        secret = self._secrets.xero(self._secret_id, fresh=True)
+        started = claimed.started_ms
         if _superseded(secret, started):
             return SUPERSEDED
         try:
@@ -184,15 +161,16 @@ class ConnectService:
                                 "stack syncs with exactly one. Run `autoxero connect xero` again and tick only "
                                 "this customer's organisation. Nothing was changed.")
         chosen = connections[0]
-        previous = secret.get("tenant_name") if secret.get("tenant_id") not in (None, chosen.tenantId) else None
+        previous = secret.tenant_name if secret.tenant_id not in (None, chosen.tenantId) else None
         with self._state.leases.held(REFRESH_LEASE, 30, wait=LEASE_WAIT_SECONDS):
-            current = self._secrets.read(self._secret_id, fresh=True)
+            current = self._secrets.xero(self._secret_id, fresh=True)
             if _superseded(current, started):
                 return SUPERSEDED
             now = int(self._clock())
-            self._secrets.write(self._secret_id, {**current, "token_set": token, "tenant_id": chosen.tenantId,
-                                                  "tenant_name": chosen.tenantName, "connected_at": now,
-                                                  "refreshed_at": now, "approval_started_ms": started})
+            self._secrets.write(self._secret_id, current.model_copy(update={
+                "token_set": TokenSet.model_validate(token), "tenant_id": chosen.tenantId,
+                "tenant_name": chosen.tenantName, "connected_at": now, "refreshed_at": now,
+                "approval_started_ms": started}).document())
         if self._webhook_secret_id:  # the webhook receiver drops events of any other tenant
             self._secrets.update(self._webhook_secret_id, {"tenant_id": chosen.tenantId})
         message = f"Connected to Xero organisation {chosen.tenantName!r}."
@@ -202,23 +180,10 @@ class ConnectService:
 
     # ------------------------------------------------------------------ helpers
 
-    def _consume_state(self, state: str | None) -> dict[str, Any] | None:
-        if not state:
-            return None
-        try:
-            answer = self._state.table.table.delete_item(
-                Key=oauth_state_key(state), ConditionExpression="attribute_exists(pk) AND expires_at > :now",
-                ExpressionAttributeValues={":now": int(self._clock())}, ReturnValues="ALL_OLD")
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return dict(answer.get("Attributes") or {}) or None
-
-    def _exchange(self, code: str, secret: dict[str, Any]) -> dict[str, Any]:
+    def _exchange(self, code: str, secret: XeroSecret) -> dict[str, Any]:
         answer = self._http.post(self._token_url, data={"grant_type": "authorization_code", "code": code,
                                                         "redirect_uri": self._redirect_uri},
-                                 auth=(str(secret.get("client_id", "")), str(secret.get("client_secret", ""))))
+                                 auth=(secret.client_id, secret.client_secret))
         answer.raise_for_status()
         token = dict(answer.json())
         token["expires_at"] = self._clock() + float(token.get("expires_in") or 1800)

@@ -195,6 +195,7 @@ class PurchaseOrder(Outcome):
     Status: str | None = None
     LineAmountTypes: str | None = None
     LineItems: list[LineItem] | None = None
+    SubTotal: Decimal | None = None
     Total: Decimal | None = None
     UpdatedDateUTC: XeroDateTime = None
 
@@ -268,6 +269,7 @@ class Organisation(Wire):
     BaseCurrency: str | None = None
     CountryCode: str | None = None
     Timezone: str | None = None
+    ShortCode: str | None = None
 
 
 class Connection(Wire):
