@@ -287,9 +287,14 @@ def main(console: Console | None = None) -> int:
     if rec is not None:
         console.print(f"Payments applied in Xero: {result.payments_applied}; webhook events delivered: "
                       f"{result.webhook_deliveries}; invoices the payments poll marked paid: {result.paid_by_poll}")
-        console.print(f"Reconciliation: {rec.matched} invoices agree; {len(rec.explained)} are waiting on a person "
-                      f"(see `autoxero attention`); {rec.exported_elsewhere} were exported before autoxero; "
-                      f"{len(rec.problems)} unexplained differences.")
+        for currency, money in rec.totals().items():
+            console.print(f"Reconciliation, {currency}: {money.invoiced_in_autotask:,.2f} invoiced in Autotask, "
+                          f"{money.in_xero:,.2f} in Xero ({money.outstanding:,.2f} outstanding), "
+                          f"{money.held:,.2f} held with attention, {money.exported_before:,.2f} exported before "
+                          "autoxero.", highlight=False)
+        console.print(f"{rec.matched} invoices agree; {len(rec.explained)} are held with attention (see `autoxero "
+                      f"attention`); {rec.exported_elsewhere} were exported before autoxero; {len(rec.problems)} "
+                      f"problems; {len(rec.purchases)} bills checked.")
         console.print(f"Report: {result.report} (and .html)")
     console.print(f"Finished in {time.monotonic() - started:.1f} s")
     if not result.ok:

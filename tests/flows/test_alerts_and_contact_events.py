@@ -54,7 +54,9 @@ def test_a_connection_unused_for_45_days_is_warned_about(local):
     rt = local.runtime()
     assert watch_connection(rt, "invoices") > 49
     [mail] = inbox(local, url)
-    assert "about to expire" in mail["Subject"] and "60 days" in mail["Message"]
+    assert "ends in about 10 days" in mail["Subject"] and "60 days" in mail["Message"]
+    assert "autoxero connect xero" in mail["Message"] and "held back" not in mail["Message"]  # not a digest
+    assert watch_connection(rt, "invoices") > 49 and inbox(local, url) == []  # runs every few minutes: one a day
 
 
 def test_company_webhook_reaches_xero_once(local):

@@ -59,8 +59,25 @@ def watch_connection(rt: Runtime, flow: str) -> float | None:
     idle = max(0.0, (time.time() - float(last)) / 86400)
     metrics.add_metric(name="XeroConnectionIdleDays", unit=MetricUnit.Count, value=round(idle, 2))
     if idle >= IDLE_WARNING_DAYS:
-        rt.alerts.notify("the Xero connection is about to expire",
-                         f"The Xero connection was last used {idle:.0f} days ago; Xero ends it after 60 days "
-                         f"unused ({flow} noticed). Check that the schedules run, or reconnect with "
-                         "`autoxero connect xero`.")
+        _warn_idle_once_a_day(rt, idle, flow)
     return idle
+
+
+IDLE_WARNED = "xero-idle-warning"
+
+
+def _warn_idle_once_a_day(rt: Runtime, idle: float, flow: str) -> None:
+    """Its own e-mail, apart from any run's digest, and one a day at most (runs come every few minutes)."""
+    from autoxero.state import CacheEntry
+
+    now = time.time()
+    last = rt.state.cache.get(IDLE_WARNED)
+    if last is not None and last.expires_at > now:
+        return
+    left = max(0, 60 - int(idle))
+    rt.alerts.notify(f"the Xero connection ends in about {left} days unless it is used",
+                     f"The Xero connection of {rt.config.stack} was last used {idle:.0f} days ago ({flow} noticed). "
+                     f"Xero ends a connection left unused for 60 days; after that nothing reaches Xero until "
+                     "someone reconnects.\nWhat to do: check that the schedules are running (`autoxero status`), "
+                     "or reconnect now with `autoxero connect xero`; reconnecting loses nothing.")
+    rt.state.cache.put(IDLE_WARNED, CacheEntry(str(now), now + 86_400))
