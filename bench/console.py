@@ -119,7 +119,10 @@ def measure(profile: str | None = None) -> tuple[list[PageTime], float]:
                 reply = handle(event(path, query), FakeContext("console", 29))  # each request has 29 s
                 if profiler:
                     profiler.disable()
-                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+                    path = f"out/console-profile-{name.split()[0].strip(':')}.prof"
+                    os.makedirs("out", exist_ok=True)
+                    pstats.Stats(profiler).dump_stats(path)
+                    print(f"profile of {name} (every thread: moto and the simulators too): {path}")
                 if attempt:
                     samples.append((time.perf_counter() - t) * 1000)
                     cpu.append((time.thread_time() - c) * 1000)
@@ -134,7 +137,7 @@ def measure(profile: str | None = None) -> tuple[list[PageTime], float]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--profile", help="print a cProfile of this page's last request (a name in the table)")
+    parser.add_argument("--profile", help="write a cProfile of this page's last request (a name in the table)")
     args = parser.parse_args(argv)
     console = Console(width=150)
     before = os.getloadavg()
