@@ -343,18 +343,16 @@ def _resolve_contact(ctx: WriteContext, given: dict[str, Any] | None, created: b
 
 
 def _number_taken(org: Org, kind: DocKind, number: str, exclude: str | None) -> bool:
-    wanted = norm(number)
-    return any(norm(r.get(kind.number_field)) == wanted and r["Type"] in kind.numbered
-               and r["Status"] != "DELETED" and r[kind.id_field] != exclude
-               for r in kind.records(org).values())
+    return any(r["Type"] in kind.numbered and r["Status"] != "DELETED" and r[kind.id_field] != exclude
+               for r in org.documents_numbered(kind.store, kind.id_field, kind.number_field, number))
 
 
 def find_by_number(org: Org, kind: DocKind, number: str | None) -> Record | None:
     wanted = norm(number)
     if not wanted:
         return None
-    candidates = [r for r in kind.records(org).values() if norm(r.get(kind.number_field)) == wanted
-                  and r["Status"] != "DELETED"]
+    candidates = [r for r in org.documents_numbered(kind.store, kind.id_field, kind.number_field, wanted)
+                  if r["Status"] != "DELETED"]
     candidates.sort(key=lambda r: (r["Type"] not in kind.numbered, r["_seq"]))
     return candidates[0] if candidates else None
 
@@ -389,6 +387,7 @@ def _finish(ctx: WriteContext, kind: DocKind, record: Record, before: Record | N
         if not (ctx.trusted and before is None and record.get("UpdatedDateUTC")):
             record["UpdatedDateUTC"] = ctx.now
         kind.records(ctx.org)[record[kind.id_field]] = record
+        ctx.org.index_number(kind.store, kind.id_field, kind.number_field, record)
         if kind.category and announce:
             data = {"Type": record["Type"], "Status": record["Status"]} if kind is CREDIT_NOTES else None
             ctx.emit(kind.category, "CREATE" if before is None else "UPDATE", record[kind.id_field], data)

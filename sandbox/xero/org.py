@@ -66,6 +66,9 @@ class Org:
         self.payments: dict[str, Record] = {}
         self.allocations: dict[str, Record] = {}
         self.number_counters: dict[str, int] = {}
+        # store -> normalised number -> ids: a speed-up for 10,000-document sandboxes (see documents_numbered)
+        self._numbers: dict[str, dict[str, set[str]]] = {}
+        self._numbered_ids: dict[str, set[str]] = {}
 
     # ------------------------------------------------------------------ settings
 
@@ -109,6 +112,25 @@ class Org:
             return self.tracking.get(category_id.lower())
         wanted = norm(name)
         return next((t for t in self.tracking.values() if wanted and norm(t.get("Name")) == wanted), None)
+
+    def documents_numbered(self, store: str, id_field: str, number_field: str, number: str) -> list[Record]:
+        """The documents of `store` whose number is `number` (normalised), found through an index instead of a
+        scan of every document. The index only proposes ids: each candidate's current number is compared
+        again, and a store whose documents the index has not all seen is indexed afresh, so the answer is the
+        scan's answer."""
+        records: dict[str, Record] = getattr(self, store)
+        if len(self._numbered_ids.get(store, ())) != len(records):
+            self._numbers[store], self._numbered_ids[store] = {}, set()
+            for record in records.values():
+                self.index_number(store, id_field, number_field, record)
+        wanted = norm(number)
+        found = (records.get(i) for i in self._numbers.get(store, {}).get(wanted, ()))
+        return [r for r in found if r is not None and norm(r.get(number_field)) == wanted]
+
+    def index_number(self, store: str, id_field: str, number_field: str, record: Record) -> None:
+        """Called whenever a document is stored, so that documents_numbered can find it."""
+        self._numbers.setdefault(store, {}).setdefault(norm(record.get(number_field)), set()).add(record[id_field])
+        self._numbered_ids.setdefault(store, set()).add(record[id_field])
 
     def next_number(self, prefix: str, taken: Callable[[str], bool]) -> str:
         """Xero's "auto-generate from your Organisation Invoice Settings": PREFIX-0001, skipping used numbers."""

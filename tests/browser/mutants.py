@@ -41,6 +41,8 @@ MUTANTS = (
            '{"was": item.message}', "fix_retry"),
     Mutant("push-ignores-the-review", CONSOLE / "settings_routes.py", "if not checked.pushable:", "if False:",
            "fix_retry"),
+    Mutant("quota-share-estimated", CONSOLE / "overview.py", "rt.state.autotask_quota.last_reading()", "None",
+           "every_page_renders"),
 )
 
 

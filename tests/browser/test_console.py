@@ -3,6 +3,7 @@ only as an operator — with every change checked in the state table, the ledger
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -44,6 +45,10 @@ def test_each_role_signs_in_and_every_page_renders(served, ui, role: str):
     page.goto(f"{served.url}/console/")
     assert "Harbour IT Ltd" in page.locator("#xero-health").inner_text()
     assert page.locator("tbody tr").count() == 4
+    # The quota is Autotask's own count at the runs' last ThresholdInformation read, as the table keeps it.
+    reading = served.runtime().state.autotask_quota.last_reading()
+    quota = " ".join(page.locator("#autotask-quota").inner_text().split())
+    assert reading and f"{reading['count']:,} of {reading['threshold']:,} requests" in quota, quota
     page.goto(f"{served.url}/console/attention")
     assert page.locator("article.item").count() == len(served.runtime().state.attention.list())
     buttons = page.locator("button.retry").count()
@@ -151,6 +156,14 @@ def test_fix_retry_then_a_mapping_edit_is_validated_pushed_and_used_by_the_next_
     assert "number_prefix" in page.locator("#review-errors").inner_text()
     assert page.locator("#push").count() == 0
     ui.shoot(page, "operator-mapping-refused")
+    # The page offers no push for it; and the server refuses a push that skipped the review, forged from the
+    # browser: valid settings naming an account Xero does not have.
+    current, version = rt.state.settings.load()
+    forged = current.model_dump(mode="json")
+    forged["invoices"]["default_account_code"] = "999"
+    answer = ui.post(page, "/console/mappings/push", {"base_version": str(version), "document": json.dumps(forged)})
+    assert answer["status"] == 422 and "not pushed" in answer["text"]
+    assert rt.state.settings.load() == (current, version)
 
     page.goto(f"{served.url}/console/mappings")
     page.locator("tr[data-billing-code='Managed Services'] select").select_option("260")

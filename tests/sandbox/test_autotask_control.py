@@ -181,3 +181,13 @@ def test_create_app_returns_a_starlette_app_over_the_simulator():
     assert app.state.sim is sim
     assert sim.thread_limit == 2
     assert sim.hourly_limit == 50
+
+
+def test_count_of_records_missing_a_field(control: httpx.Client, client: httpx.Client):
+    invoices = control.get("/state/Invoices").json()["items"]
+    unstamped = sum(1 for i in invoices if not i.get("webServiceDate"))
+    assert control.get("/count/Invoices").json() == {"count": len(invoices)}
+    assert control.get("/count/Invoices", params={"missing": "webServiceDate"}).json() == {"count": unstamped}
+    client.patch("/Invoices", json={"id": next(i["id"] for i in invoices if not i.get("webServiceDate")),
+                                    "webServiceDate": "2026-11-26T00:00:00Z"})
+    assert control.get("/count/Invoices", params={"missing": "webServiceDate"}).json() == {"count": unstamped - 1}

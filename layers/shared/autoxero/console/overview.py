@@ -31,11 +31,31 @@ class XeroHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class QuotaReading:
+    """Autotask's own count at the last `ThresholdInformation` read (autotask/pacing.py), not an estimate: the
+    database's requests in the rolling hour, every integration's, and autoxero's share of them."""
+
+    at: int
+    threshold: int
+    database_count: int
+    own_count: int
+    max_share: float  # the share of the threshold autoxero keeps the database under (settings)
+
+    @property
+    def database_share(self) -> float:
+        return self.database_count / self.threshold if self.threshold else 0.0
+
+    @property
+    def own_share(self) -> float:
+        return self.own_count / self.threshold if self.threshold else 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class AutotaskHealth:
     reached_at: int | None
     calls_last_run: int
     problem: str | None
-    quota_share: float | None  # of the hourly limit, used by the last hour of runs (None: unknown)
+    quota: QuotaReading | None  # None: no ThresholdInformation read yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +82,18 @@ def xero_health(rt: Runtime, now: float | None = None) -> XeroHealth:
                       round((token.expires_at - now) / 60) if token.expires_at else None)
 
 
-def autotask_health(runs: list[dict[str, Any]]) -> AutotaskHealth:
+def autotask_health(runs: list[dict[str, Any]], reading: dict[str, int] | None, max_share: float) -> AutotaskHealth:
+    """The last run's reach and problem; the quota from the last ThresholdInformation reading (`reading`, as
+    state/quota.py's `last_reading` keeps it)."""
+    quota = None if reading is None else QuotaReading(reading["at"], reading["threshold"], reading["count"],
+                                                      reading["own"], max_share)
     ran = [r for r in runs if r.get("at")]
     latest = max(ran, key=lambda r: r["at"], default=None)
     if latest is None:
-        return AutotaskHealth(None, 0, None, None)
+        return AutotaskHealth(None, 0, None, quota)
     stopped = str(latest.get("stopped") or "")
     problem = stopped if "autotask" in stopped.lower() else None
-    hour_calls = sum(int(r.get("autotask_calls", 0)) for r in ran if latest["at"] - r["at"] < 3600)
-    return AutotaskHealth(int(latest["at"]), int(latest.get("autotask_calls", 0)), problem,
-                          round(hour_calls / 10_000, 4))
+    return AutotaskHealth(int(latest["at"]), int(latest.get("autotask_calls", 0)), problem, quota)
 
 
 def overview(rt: Runtime) -> Overview:
@@ -80,6 +102,8 @@ def overview(rt: Runtime) -> Overview:
         last = rt.state.runs.last(flow)
         runs.append({"flow": flow, **(last or {})})
     attention = sorted(rt.state.attention.list(), key=lambda i: i.last_seen, reverse=True)
-    return Overview(xero=xero_health(rt), autotask=autotask_health(runs), runs=runs,
+    health = autotask_health(runs, rt.state.autotask_quota.last_reading(),
+                             float(rt.settings.autotask.max_database_share))
+    return Overview(xero=xero_health(rt), autotask=health, runs=runs,
                     control=rt.state.control.status(), attention=attention,
                     skipped=len(rt.state.attention.skipped()))

@@ -43,7 +43,7 @@ class Story:
 
     @property
     def kind(self) -> str:
-        return str(self.entry.extra.get("document", "invoice")) if self.entry else "invoice"
+        return self.entry.document if self.entry else "invoice"
 
 
 def _status(entry: MapEntry | None, attention: set[str], skipped: set[str], invoice: at.Invoice) -> str:
@@ -119,7 +119,7 @@ def story(run: FlowRun, invoice_id: int) -> Story | None:
         except Unmappable as err:
             problem = err.problem
     xero_invoice = None
-    if entry and entry.xero_id and entry.extra.get("document", "invoice") == "invoice":
+    if entry and entry.xero_id and entry.document == "invoice":
         xero_invoice = next(iter(run.xero.invoices_by_id([entry.xero_id])), None)
     history = [*run.state.ledger.history("invoices", invoice.id), *run.state.ledger.history("payments", invoice.id)]
     history.sort(key=lambda e: e.at)

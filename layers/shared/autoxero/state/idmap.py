@@ -12,12 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, cast
 
 from autoxero.state.table import StateTable, map_key, reverse_map_key, unless_condition_fails
 
 Status = Literal["pending", "synced", "failed", "voided", "deleted"]
 _BATCH_GET_LIMIT = 100
+
+
+class MapExtra(TypedDict, total=False):
+    """What an entry keeps beside the ids: which document an invoice became, and the paidDate autoxero last
+    wrote to Autotask (so a date a person set by hand is told apart from autoxero's own)."""
+
+    document: str  # "invoice" or "credit_note" (entries older than this field: "invoice")
+    paid_date_written: str | None  # ISO date, or None after autoxero cleared it
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +48,12 @@ class MapEntry:
     content_hash: str
     xero_id: str | None = None
     xero_number: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: MapExtra = field(default_factory=MapExtra)
     updated_at: int = 0
+
+    @property
+    def document(self) -> str:
+        return self.extra.get("document") or "invoice"
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> MapEntry:
@@ -50,7 +62,7 @@ class MapEntry:
             identity=Identity(str(item.get("identity", "")), str(item.get("identity_field", "")),
                               str(item.get("document", "")), str(item.get("contact_id", ""))),
             content_hash=str(item.get("content_hash", "")), xero_id=item.get("xero_id"),
-            xero_number=item.get("xero_number"), extra=dict(item.get("extra") or {}),
+            xero_number=item.get("xero_number"), extra=cast(MapExtra, dict(item.get("extra") or {})),
             updated_at=int(item.get("updated_at", 0)),
         )
 
@@ -64,7 +76,7 @@ class Recorded:
     identity: Identity
     content_hash: str
     xero_number: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: MapExtra = field(default_factory=MapExtra)
 
 
 class IdMap:
@@ -119,7 +131,7 @@ class IdMap:
             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":synced": "synced"})) is not None
 
     def record(self, kind: str, autotask_id: str | int, *, xero_id: str, identity: Identity, content_hash: str,
-               xero_number: str | None = None, extra: dict[str, Any] | None = None) -> MapEntry:
+               xero_number: str | None = None, extra: MapExtra | None = None) -> MapEntry:
         """Store the outcome in both directions: the reverse entry first, then the forward one.
 
         Two writes, not a transaction: the forward entry is the truth and is written last, so a crash in

@@ -158,7 +158,7 @@ def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
         entry = chunk.entries.get(str(invoice.id))
         if entry and entry.status == "synced" and entry.xero_id:
             chunk.synced.append(Synced(invoice, entry.xero_id, entry.xero_number))
-            if entry.extra.get("document", "invoice") == "invoice":
+            if entry.document == "invoice":
                 chunk.already.append(entry.xero_id)
             continue
         state = readiness(invoice, items.get(invoice.id, []), now, settings.settle_minutes)
@@ -282,7 +282,7 @@ def propagate_voids(run: FlowRun) -> None:
                                             Query([eq("isVoided", True), gt("voidedDate", since)])))
     entries = run.state.ids.get_many(KIND, [v.id for v in voided])
     mapped = {int(k): e for k, e in entries.items() if e.status == "synced" and e.xero_id}
-    invoices = [v for v in voided if v.id in mapped and mapped[v.id].extra.get("document", "invoice") == "invoice"]
+    invoices = [v for v in voided if v.id in mapped and mapped[v.id].document == "invoice"]
     if invoices and not run.dry_run:
         current = {x.InvoiceID: x for x in run.xero.invoices_by_id([mapped[v.id].xero_id or "" for v in invoices])}
         changes: list[tuple[at.Invoice, dict[str, Any]]] = []

@@ -1,0 +1,49 @@
+"""The overview's Autotask card: the hourly quota as Autotask itself counted it (ThresholdInformation, kept by
+the pacer in the state table), not an estimate from autoxero's own runs."""
+
+from __future__ import annotations
+
+from autoxero.autotask.models import ThresholdInformation
+from autoxero.autotask.pacing import Pacer
+from autoxero.console.overview import autotask_health
+from autoxero.settings import SyncSettings
+
+
+def test_the_quota_share_is_autotasks_own_count_at_the_last_reading(state, clock):
+    settings = SyncSettings().autotask
+    pacer = Pacer(state.autotask_quota, settings, clock=clock)
+    others_and_us = ThresholdInformation(externalRequestThreshold=10_000, requestThresholdTimeframe=60,
+                                         currentTimeframeRequestCount=3_400)
+    pacer.take(lambda: others_and_us)  # the first request of a run reads the threshold
+    # autoxero's own runs made 9,000 calls this hour by their own count: an estimate would say 90 %.
+    runs = [{"flow": "invoices", "at": int(clock()), "autotask_calls": 9_000, "stopped": None}]
+
+    health = autotask_health(runs, state.autotask_quota.last_reading(), float(settings.max_database_share))
+
+    assert health.quota is not None
+    assert (health.quota.threshold, health.quota.database_count) == (10_000, 3_400)
+    assert health.quota.database_share == 0.34
+    assert health.quota.at == int(clock()) and health.quota.max_share == 0.5
+    assert health.reached_at == int(clock()) and health.calls_last_run == 9_000
+
+
+def test_no_reading_yet_says_so_instead_of_guessing(state):
+    health = autotask_health([{"flow": "invoices", "at": 1, "autotask_calls": 40}], state.autotask_quota.last_reading(),
+                             0.5)
+    assert health.quota is None and health.calls_last_run == 40
+
+
+def test_the_overview_page_shows_the_reading(state, clock):
+    from autoxero.console import web
+    from autoxero.console.app import PAGES
+    from autoxero.console.auth import Person
+    from autoxero.console.overview import Overview, XeroHealth
+
+    state.autotask_quota.note_reading(10_000, 3_400, 1_200, clock())
+    view = Overview(xero=XeroHealth(True, "Harbour IT", 1.0, 59.0, 20), runs=[], attention=[], skipped=0,
+                    autotask=autotask_health([], state.autotask_quota.last_reading(), 0.5),
+                    control=state.control.status())
+    page = web.render("overview.html", view=view, person=Person("a@b.example", "s", ("viewer",)), pages=PAGES,
+                      path="/console/", csrf="t", customer="Acme", notice=None)
+    text = " ".join(page.split())
+    assert "3,400 of 10,000 requests (34.0 %)" in text and "1,200 (12.0 %)" in text and "under 50 %" in text
