@@ -185,7 +185,29 @@ def _schedules(target: Any) -> Check:
                  "redeploy with SchedulesEnabled=ENABLED")
 
 
+def webhook_checks(rt: Any, target: Any) -> list[Check]:
+    """Autotask's Company and Contact webhooks point at this stack and are active and ready."""
+    from autoxero.autotask.webhook_registry import KINDS, report
+    from autoxero_cli.webhooks_cli import stack_webhook_url
+
+    url = stack_webhook_url(target)
+    register = "`autoxero webhooks register autotask`" + ("" if target.is_local else f" --stack {target.name}")
+
+    def probe() -> Check:
+        if not url:
+            return Check("Autotask webhooks", False, "the stack has no AutotaskWebhookUrl output",
+                         "deploy the current template.yaml")
+        rows = report(rt.autotask_client(), url)
+        missing = [k.resource for k in KINDS if not any(r.kind == k.resource and r.ours and r.active and r.ready
+                                                        for r in rows)]
+        return Check("Autotask webhooks", not missing, "Company and Contact webhooks point here, active and ready"
+                     if not missing else f"not active and ready here: {', '.join(missing)} (the schedules still "
+                     "catch every change, later)", register)
+
+    return _guard("Autotask webhooks", register, probe)
+
+
 def run_doctor(target: Any) -> list[Check]:
     rt = target.runtime()
     secret = rt.secrets.read(rt.config.xero_secret_id)
-    return aws_checks(rt, target) + autotask_checks(rt) + xero_checks(rt, secret)
+    return aws_checks(rt, target) + autotask_checks(rt) + webhook_checks(rt, target) + xero_checks(rt, secret)

@@ -14,14 +14,19 @@ from autoxero_cli.common import Stack, console, fail, target
 webhooks_app = typer.Typer(no_args_is_help=True, help="The stack's webhooks in Autotask: register, status.")
 
 
-def webhook_url(tgt: Any) -> str:
+def stack_webhook_url(tgt: Any) -> str | None:
     """The URL Autotask must call: the stack's AutotaskWebhookUrl output (the local gateway's route locally)."""
     if tgt.is_local:
         return f"{tgt.local['gateway_url']}/webhooks/autotask"
     url = tgt.outputs.get("AutotaskWebhookUrl")
+    return str(url) if url else None
+
+
+def webhook_url(tgt: Any) -> str:
+    url = stack_webhook_url(tgt)
     if not url:
         raise fail(f"stack {tgt.name} has no AutotaskWebhookUrl output: deploy the current template.yaml first")
-    return str(url)
+    return url
 
 
 def _autotask(rt: Any) -> Any:

@@ -30,6 +30,7 @@ def receiver_url(served) -> str:  # noqa: F811
 def test_status_before_registering_says_what_to_run(served):  # noqa: F811
     result = cli("webhooks", "status")
     assert result.exit_code == 1
+    assert "✗ Autotask webhooks: not active and ready here: CompanyWebhooks, ContactWebhooks" in cli("doctor").output
     assert "no CompanyWebhooks points at this stack" in result.output
     assert "autoxero webhooks register autotask" in result.output
 
@@ -57,6 +58,7 @@ def test_register_creates_both_webhooks_and_a_second_register_updates_them(serve
     assert {name: len(hooks(served, name)) for name in before} == before
     status = cli("webhooks", "status")
     assert status.exit_code == 0 and "active and ready" in status.output
+    assert "✓ Autotask webhooks: Company and Contact webhooks point here" in cli("doctor").output
 
 
 def test_a_company_change_reaches_the_receiver_signed_with_the_stored_key(served):  # noqa: F811
