@@ -443,9 +443,12 @@ def _paced_rows(out: Any, paced: dict[str, Any], bound: dict[str, Any] | None) -
 
 METHOD = ("Memory method: ru_maxrss (getrusage: the kernel's high-water mark of resident memory) of a freshly "
           "spawned process that runs only the sync; the simulators and moto run in another process and are reached "
-          "over loopback HTTP, as AWS would be. Earlier figures differ by method: issue 14's 223 MB was one process "
-          "holding the sync, both simulators (10,000 invoices each side) and moto together; issue 8's 157 MB was "
-          "the sync alone with tracemalloc on (tracing's own bookkeeping counted).")
+          "over loopback HTTP, as AWS would be. That process also imports the harness (LocalDeployment: the sandbox "
+          "and Starlette/uvicorn modules, rich, yaml), which a Lambda does not, so the figure errs high. Earlier "
+          "figures differ by method: issue 8's 157 MB and issue 14's 223 MB were the RSS of the sync-alone process "
+          "with tracemalloc running in it (its bookkeeping counted: +24 MB already at 300 invoices), whose harness "
+          "also copied every Autotask invoice into that process after each run to count the unstamped ones; and "
+          "223 MB predates candidates streamed in chunks (a run then held every page of candidates).")
 
 
 def main(argv: list[str] | None = None, console: Any = None) -> int:
