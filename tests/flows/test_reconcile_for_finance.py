@@ -84,6 +84,9 @@ def test_problems_say_who_when_how_much_and_paid_and_bills_are_reconciled(local,
     [problem] = [r for r in rec.problems if r.number == "INV-4001"]
     assert (problem.issue, problem.customer, str(problem.date), problem.autotask_paid, problem.xero_paid) == (
         "paid_differs", "Acme Ltd", "2026-11-01", True, False)
+    [held] = rec.explained
+    assert "account 999" in held.note  # what the person is told, on the held row itself
+    assert rec.organisation == "Harbour IT Ltd"
     [bill] = rec.purchases
     [in_xero] = [b for b in xero(local, "Invoices") if b["Type"] == "ACCPAY"]
     assert (bill.number, bill.issue, bill.customer, bill.xero_id) == ("PO-8000", None, "Ingram Micro NZ",

@@ -80,11 +80,12 @@ def test_the_idle_metric_carries_the_alarm_dimensions(kind, monkeypatch):
     from types import SimpleNamespace
 
     from autoxero.observability import metrics
+    from autoxero.secrets.documents import XeroSecret
     from autoxero.sync.build import watch_connection
 
     rt = SimpleNamespace(
         config=SimpleNamespace(stack="acme", xero_secret_id="x"),
-        secrets=SimpleNamespace(read=lambda _: {"refreshed_at": time.time() - 86400}),
+        secrets=SimpleNamespace(xero=lambda _: XeroSecret(refreshed_at=time.time() - 86400)),
         settings=SimpleNamespace(xero=SimpleNamespace(kind=kind)), alerts=None)
     metrics.clear_metrics()
     try:

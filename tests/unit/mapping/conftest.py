@@ -89,11 +89,6 @@ def xero() -> XeroReference:
 
 
 @pytest.fixture
-def autotask() -> AutotaskReference:
-    return AUTOTASK
-
-
-@pytest.fixture
 def item() -> Callable[..., at.BillingItem]:
     return billing_item
 

@@ -1,4 +1,4 @@
-"""Due date of an invoice (mapping/invoices.py::due_date) and of a bill (mapping/purchase_orders.py).
+"""Due date of an invoice (mapping/invoices.py::due_date); a bill's is in test_purchase_orders.py.
 
 Payment terms in the shared world: 1 "Net 20" (20 days), 2 "On receipt" (0 days), 3 "No days" (none given).
 Each row: the invoice's dueDate and paymentTerm, and the due date. Issued on 2026-11-02.

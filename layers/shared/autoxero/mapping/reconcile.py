@@ -94,6 +94,7 @@ class Reconciliation:
     zone: str = "UTC"
     xero_shortcode: str | None = None
     autotask_link: str | None = None  # invoices.deep_link_template
+    organisation: str = ""  # the Xero organisation's name
 
     def xero_url(self, row: Row) -> str | None:
         return record_link(row.kind, row.xero_id, self.xero_shortcode)
@@ -156,8 +157,9 @@ def _signed(document: XeroDocument) -> tuple[Decimal, Decimal]:
 def compare(invoices: list[at.Invoice], entries: dict[str, MapEntry], documents: dict[str, XeroDocument],
             attention: set[str], unlinked: list[XeroDocument] | None = None, *,
             skipped: set[str] | None = None, customers: dict[int, Customer] | None = None,
-            base_currency: str = "") -> Reconciliation:
-    """`documents` by Xero id; `attention` and `skipped` hold Autotask invoice ids; `customers` by company id."""
+            base_currency: str = "", reasons: dict[str, str] | None = None) -> Reconciliation:
+    """`documents` by Xero id; `attention` and `skipped` hold Autotask invoice ids; `customers` by company id;
+    `reasons`: what a person is told about each held invoice (its attention message), shown on its row."""
     result = Reconciliation()
     customers = customers or {}
     for invoice in invoices:
@@ -167,6 +169,10 @@ def compare(invoices: list[at.Invoice], entries: dict[str, MapEntry], documents:
                    date=invoice.invoiceDateTime.date(), currency=who.currency or base_currency)
         _place(result, invoice, base, entries.get(str(invoice.id)), documents=documents, attention=attention,
                skipped=skipped or set())
+    for index, row in enumerate(result.explained):
+        why = (reasons or {}).get(str(row.autotask_id))
+        if why:
+            result.explained[index] = replace(row, note=why)
     for document in unlinked or []:
         total, due = _signed(document)
         result.rows.append(Row(0, document.number or document.xero_id, ZERO, total, False, document.status,

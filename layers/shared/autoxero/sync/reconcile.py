@@ -51,12 +51,13 @@ def reconcile(run: FlowRun) -> Reconciliation:
     linked = {e.xero_id for e in entries.values() if e.xero_id}
     numbers = {(i.invoiceNumber or "") for i in invoices} - {""}
     unlinked = [d for d in documents.values() if d.xero_id not in linked and d.number in numbers]
-    result = compare(invoices, entries, documents, _ids(run, "invoices"), unlinked,
+    held = {item.record_id: item.message for item in run.state.attention.list("invoices")}
+    result = compare(invoices, entries, documents, set(held), unlinked,
                      skipped={r.record_id for r in run.state.attention.skipped("invoices")}, customers=customers,
-                     base_currency=base)
+                     base_currency=base, reasons=held)
     result.period_start, result.period_end = start, now.date()
     result.generated_at, result.zone = now, str(zone)
-    result.xero_shortcode = organisation.ShortCode
+    result.xero_shortcode, result.organisation = organisation.ShortCode, organisation.Name
     result.autotask_link = run.settings.invoices.deep_link_template
     if run.settings.purchase_orders.enabled:
         result.purchases, result.held_purchases = _purchases(run, base, zone)
