@@ -78,7 +78,7 @@ build: $(SAM_VENV)/.installed | check-python
 		AUTOXERO_PYTHON="$(PY313)" PLATFORM=manylinux2014_$(shell uname -m) >/dev/null
 
 test: lint typecheck template unit chaos-quick build
-	$(PY) -m autoxero_cli invoke XeroWebhookFunction --event events/xero_webhook.json --built
+	$(PY) -m autoxero_cli invoke XeroWebhookFunction --event events/xero_webhook.json --built --with-sandbox
 	@echo "make test: every check passed"
 
 bench: $(VENV)/.installed build

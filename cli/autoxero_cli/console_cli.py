@@ -72,6 +72,7 @@ def publish_and_wait(local: Any, sandbox: Any, gateway_url: str, stop: Any = Non
 
     write_local({"aws_endpoint": local.stack.endpoint_url, "autotask_url": sandbox.autotask_url,
                  "xero_url": sandbox.xero_url, "gateway_url": gateway_url, "stack": local.stack.name,
+                 "endpoints": sandbox.endpoints,
                  "console_user_pool": local.stack.physical.get("ConsoleUserPool"),
                  "environment": local.environment()})
     console.file.flush()

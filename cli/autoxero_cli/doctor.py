@@ -125,7 +125,10 @@ def xero_checks(rt: Any, secret: dict[str, Any]) -> list[Check]:
     checks.append(Check("Xero scopes", not missing, "every scope autoxero needs is granted" if not missing else
                         f"missing {', '.join(missing)}", "reconnect (`autoxero connect xero`) so the new scopes "
                                                          "are granted"))
-    has_key = bool(secret.get("webhook_key"))
+    try:  # the webhook key lives in its own secret, the only one the internet-facing receiver may read
+        has_key = bool(rt.secrets.read(rt.config.webhook_secret_id("xero"), fresh=True).get("webhook_key"))
+    except Exception:
+        has_key = False
     checks.append(Check("Xero webhook key", has_key, "stored" if has_key else "not stored",
                         "copy the key from the Xero app's Webhooks page: `autoxero credentials set xero`"))
     intent = secret.get("intent_to_receive_at")

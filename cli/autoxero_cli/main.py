@@ -54,49 +54,6 @@ def demo() -> None:
     raise typer.Exit(demo_module.main())
 
 
-@app.command()
-def invoke(
-    logical_id: Annotated[str, typer.Argument(help="The function's logical id in template.yaml")],
-    event: Annotated[Path, typer.Option("--event", "-e", help="A JSON event file (see events/)")],
-    built: Annotated[bool, typer.Option(help="Run the `sam build` artifacts in a fresh interpreter")] = False,
-    aws_endpoint: Annotated[str | None, typer.Option(help="An AWS endpoint (moto server); default: start one")] = None,
-) -> None:
-    """Run one function from template.yaml locally, as `sam local invoke` would (no Docker needed)."""
-    from autoxero_cli import invoke as inv
-    from autoxero_cli.local_stack import LocalStack
-    from autoxero_cli.localenv import LOCAL_STACK_NAME, fake_aws_credentials, local_aws, seed_secrets, stack_parameters
-
-    try:
-        payload = json.loads(event.read_text())
-    except FileNotFoundError:
-        raise fail(f"event file {event} does not exist") from None
-    except json.JSONDecodeError as err:
-        raise fail(f"event file {event} is not valid JSON ({err.msg} at line {err.lineno})") from None
-
-    def run(endpoint: str) -> None:
-        fake_aws_credentials()
-        stack = LocalStack(LOCAL_STACK_NAME, endpoint, stack_parameters()).create()
-        seed_secrets(stack)
-        if built:
-            outcome = inv.invoke_built(logical_id, payload, stack)
-            result = outcome["result"]
-            console.print(f"init {outcome['init_ms']:.0f} ms from {outcome['layer']}")
-        else:
-            result = inv.invoke(logical_id, payload, stack)
-        console.print_json(json.dumps(result, default=str))
-        if isinstance(result, dict) and int(result.get("statusCode", 200)) >= 400:
-            raise typer.Exit(1)
-
-    try:
-        if aws_endpoint:
-            run(aws_endpoint)
-        else:
-            with local_aws() as endpoint:
-                run(endpoint)
-    except inv.InvokeError as err:
-        raise fail(str(err)) from None
-
-
 def _flow_run(stack: str | None, flow: str, dry_run: bool) -> tuple[Any, Any]:
     from autoxero.sync.build import build_run
 
@@ -369,9 +326,11 @@ from autoxero_cli.webhooks_cli import webhooks_app  # noqa: E402
 
 console_cli.register(app)
 app.add_typer(webhooks_app, name="webhooks")
+from autoxero_cli.invoke_cli import invoke  # noqa: E402
 from autoxero_cli.reconcile_cli import reconcile  # noqa: E402
 
 app.command()(reconcile)
+app.command()(invoke)
 
 
 def main() -> None:

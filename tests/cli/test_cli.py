@@ -350,6 +350,7 @@ def test_doctor_against_the_sandbox_names_what_to_fix(served):
     assert any(line.startswith("✓ Autotask API user can update Invoices") for line in lines)
     assert any(line.startswith("✓ billing-contact field") for line in lines)
     assert any(line.startswith("✓ Xero scopes") for line in lines)
+    assert any(line.startswith("✓ Xero webhook key") for line in lines), result.output  # in its own secret
     assert any(line.startswith("✓ Autotask hourly request budget") for line in lines)
     paused = rt.state.control.paused()
     assert any(line.startswith("✗ stack: paused" if paused else "✓ stack: active") for line in lines)
