@@ -57,6 +57,11 @@ class Recorder:
         prefix = service.metadata.get("signingName") or service.endpoint_prefix
         secret_arns = {iam_secret_name(arn): arn for arn in stack.physical.values() if ":secretsmanager:" in arn}
         pairs = iam.calls_of(prefix, model.name, params, secret_arns)
+        if any(r.startswith("arn:aws:secretsmanager:") and r not in secret_arns.values() for _, r in pairs):
+            # A secret this stack does not have (the suffix of a secret ARN is random): the call is to another
+            # stack of the same name — made by another process, e.g. `autoxero console` serving its own — which
+            # this recorder never saw created, so it cannot judge it.
+            return
         if pairs and pairs[0][0] == "sns:Publish":
             pairs += topic_key_calls(stack, pairs[0][1])
         for action, resource in pairs:

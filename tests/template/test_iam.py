@@ -3,6 +3,7 @@ catch. (The check runs on every test through conftest's `every_aws_call_is_grant
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import pytest
@@ -110,3 +111,22 @@ def test_webhook_receivers_read_only_their_own_webhook_key(function, own, forbid
         assert not policies.allows("secretsmanager:GetSecretValue", SECRETS[name]), name
     assert not any(s.covers("secretsmanager:PutSecretValue", "*") or s.covers("dynamodb:GetItem", table_arn())
                    for s in policies.statements)
+
+
+def test_the_recorder_judges_the_secrets_of_the_stack_it_saw_created_and_no_other(stack):
+    """A same-named stack made by another process (e.g. `autoxero console` serving its own) has other secret ARNs:
+    its calls cannot be judged against this stack's policy, and are not; this stack's still are."""
+    import boto3
+
+    from autoxero_cli.aws_calls import RECORDER, acting_as
+
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    foreign = stack.physical["AutotaskSecret"][:-6] + "zzzzzz"
+    start = len(RECORDER.calls)
+    with acting_as(stack.name, "XeroWebhookFunction"):
+        for secret in (stack.physical["AutotaskSecret"], foreign):
+            with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+                client.get_secret_value(SecretId=secret)
+    denied = [c.resource for c in RECORDER.denied(start)]
+    del RECORDER.calls[start:]
+    assert denied == [stack.physical["AutotaskSecret"]]
