@@ -11,10 +11,10 @@ PATCH and the Secrets Manager write of a refreshed Xero token: before, part-way 
 real work); 30 % of deaths are hard — no `finally` runs, so their leases stay until they expire. The next run
 gets a new runtime, as a new Lambda container would.
 
-Planted, whatever the dice say: in the first round Xero's answer to the first sales-invoice batch is lost (the
-batch is sent again) and the run dies once Xero has created it, before the id map records it; after each of the
-first two chaos rounds a person renumbers 30 % of the unstamped invoices in Autotask; and in the first round
-whose invoices run writes to Xero, a person starts a one-invoice `autoxero sync` while that run waits on Xero.
+Planted, whatever the dice say: Xero's answer to the first batch of invoices (or bills) is lost (the batch is
+sent again); the first invoices run that records Xero's answer dies just before it; after each chaos round a
+person renumbers 30 % of the unstamped invoices never renumbered before; and in the first round whose invoices
+run writes to Xero, a person starts a one-invoice `autoxero sync` while that run waits on Xero.
 
 A round runs the token watch, then contacts, invoices, purchase orders and payments once each, as their
 schedules would; the sandbox clock then moves on one schedule period (15 minutes, beyond Xero's ~6-minute
@@ -76,7 +76,7 @@ FLOWS: list[tuple[str, Callable[[Any], None]]] = [
     ("contacts", run_contacts), ("invoices", run_invoices), ("purchase_orders", run_purchase_orders),
     ("payments", run_payments)]
 NUMBERING = ("autotask", "xero")  # odd seeds: Autotask numbers; even seeds: Xero numbers, Autotask's in Reference
-RENUMBER_SHARE = 0.3  # after each of the first two chaos rounds, this share of unstamped invoices is renumbered
+RENUMBER_SHARE = 0.3  # after each chaos round, this share of the unstamped invoices never renumbered is renumbered
 
 
 # ----------------------------------------------------------------------------- one seed
@@ -232,7 +232,8 @@ def _renumber(h: Harness, planted: Planted, rng: random.Random) -> int:
     be in Xero already, their run having died before recording it) get a new number."""
     renumbered = 0
     for invoice in h.sandbox.autotask.state("Invoices"):
-        if invoice.get("webServiceDate") or invoice["id"] in planted.impossible or rng.random() >= RENUMBER_SHARE:
+        if (invoice.get("webServiceDate") or invoice["id"] in planted.impossible
+                or list(planted.numbers.values()).count(invoice["id"]) > 1 or rng.random() >= RENUMBER_SHARE):
             continue
         number = f"{invoice['invoiceNumber']}R"
         h.sandbox.autotask.touch("Invoices", invoice["id"], {"invoiceNumber": number})
@@ -300,15 +301,14 @@ def scenario(seed: int, invoices: int = 1000, *, fault_rate: float = 0.10, crash
             # the id map records it. The renumbering that follows then hits invoices already in Xero.
             crashes.planted.append(("record_many", lambda args: bool(args) and args[0] == "invoice", "before"))
             while result.chaos_rounds < max_chaos_rounds and not (complete and result.chaos_rounds >= min_chaos_rounds):
-                faults.on(plant=result.chaos_rounds == 0)
+                faults.on()
                 crashes.enabled = True
                 result.rounds += 1
                 result.chaos_rounds += 1
                 complete = _round(h, result, crashes, planted, overlap=not result.overlaps)
                 faults.off()
                 crashes.enabled = False
-                if result.chaos_rounds <= 2:
-                    result.renumbered += _renumber(h, planted, rng)
+                result.renumbered += _renumber(h, planted, rng)
                 payer.apply()
                 h.clock.advance(SCHEDULE_SECONDS)
             left = max_rounds - result.rounds

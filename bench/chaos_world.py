@@ -39,6 +39,7 @@ SCHEDULE_SECONDS = 15 * 60  # template.yaml SyncRateMinutes default: the time be
 XERO_TIMEOUT = (1.0, 0.5)  # (connect, read) seconds
 AUTOTASK_TIMEOUT = httpx.Timeout(0.5, connect=0.5)
 LATE = 0.8  # an injected "timeout" holds the request this long: longer than either client's read timeout
+PLANTED_PATH = "*/Invoices"  # the planted lost answer: the first PUT of invoices or bills
 BANK = "090"  # the demo organisation's bank account
 CLASH_CONTACT = "Someone Else Ltd"
 
@@ -91,7 +92,8 @@ class Faults:
         self.seed = seed
         self.phase = 0
         self.fired: Counter[str] = Counter()
-        self.passed_through = 0  # "latency" faults reach the simulator (and its call log)
+        self.passed_through = 0
+        self.planted_fired = False  # "latency" faults reach the simulator (and its call log)
 
     def _injectors(self) -> list[tuple[str, Any]]:
         return [("xero", self.sandbox.xero.faults), ("autotask", self.sandbox.autotask.faults)]
@@ -100,19 +102,21 @@ class Faults:
         for name, injector in self._injectors():
             for rule in injector._rules:
                 if rule.fired:
+                    if rule.nth == 1 and rule.path == PLANTED_PATH:
+                        self.planted_fired = True
                     label = f"{rule.status}" if rule.kind == "status" else rule.kind
                     self.fired[f"{name} {label}"] += rule.fired
                     if rule.kind == "latency":
                         self.passed_through += rule.fired
                 rule.fired = 0
 
-    def on(self, plant: bool = False) -> None:
-        """Seeded random faults; with `plant`, also Xero's answer to the first sales-invoice batch is lost
-        (processed, then answered after the client gave up), so that batch is always sent twice."""
+    def on(self) -> None:
+        """Seeded random faults; until it has happened once, also Xero's answer to the first batch of invoices
+        (or bills) is lost — processed, then answered after the client gave up — so that batch is sent twice."""
         self._collect()
         self.phase += 1
-        planted = [{"kind": "latency", "latency": LATE, "method": "PUT", "path": "*/Invoices", "nth": 1,
-                    "times": 1}] if plant else []
+        planted = [{"kind": "latency", "latency": LATE, "method": "PUT", "path": PLANTED_PATH, "nth": 1,
+                    "times": 1}] if not self.planted_fired else []
         for offset, (name, injector) in enumerate(self._injectors()):
             rules = (planted if name == "xero" else []) + _rules(self.rate, name == "xero")
             injector.configure(rules, seed=self.seed * 1000 + self.phase * 10 + offset)
