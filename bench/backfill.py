@@ -42,8 +42,7 @@ import resource
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from multiprocessing.connection import Connection
@@ -51,6 +50,7 @@ from typing import Any
 
 import httpx
 
+from bench.sandbox_time import reference_cache_on
 from sandbox.fixtures.builder import MANAGED, STANDARD, SUPPORT, Tenant
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -282,23 +282,6 @@ class RemoteHarness:
         self._autotask.close()
 
 
-@contextmanager
-def _reference_cache_on(clock: Callable[[], float]) -> Iterator[None]:
-    """The Autotask reference data is cached in the table for an hour of `time.time()`: let it age on the
-    sandbox clock, as it would between real scheduled runs hours apart (chaos.Harness does the same)."""
-    from autoxero.sync import reference
-
-    class SandboxTime:
-        time = staticmethod(clock)
-
-    original = reference.time
-    reference.time = SandboxTime  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        reference.time = original
-
-
 def _top_allocations(snapshot: tracemalloc.Snapshot, count: int = 12) -> list[str]:
     stats = snapshot.statistics("traceback")[:count]
     return [f"{stat.size / MB:.1f} MB in {stat.count:,} blocks: " + " <- ".join(
@@ -316,7 +299,7 @@ def _sync_alone(info: dict[str, Any], invoices: int, settings: dict[str, Any] | 
         rss_before = _rss_mb()
         if trace:
             tracemalloc.start(8)
-        with _reference_cache_on(h.clock.time):
+        with reference_cache_on(h.clock.time):
             figures = drive(h, h.unstamped, invoices)
         figures.update(rss_before_mb=round(rss_before, 1), rss_peak_mb=round(_rss_mb(), 1),
                        waited_seconds=round(h.waits.seconds, 1), waits=h.waits.count, **h.others())

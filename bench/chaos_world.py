@@ -8,7 +8,7 @@ import os
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from autoxero.state.leases import Leases
 from autoxero.state.ledger import Ledger
 from autoxero.sync.build import build_run, execute_run
 from autoxero_cli.local import LocalDeployment, with_start_date
+from bench.sandbox_time import reference_cache_on
 from sandbox.fixtures.builder import MANAGED, STANDARD, SUPPORT, Tenant
 from sandbox.server import Sandbox
 
@@ -248,22 +249,8 @@ class Harness:
         rt.state.table.clock = self.clock.time
         return rt
 
-    @contextmanager
-    def reference_cache_on_sandbox_time(self) -> Iterator[None]:
-        """The Autotask reference data is cached in the table for an hour of `time.time()`. Rounds here are 15
-        minutes of sandbox time apart but a second or so of wall time: let that cache age on the sandbox clock,
-        as it would between real scheduled runs."""
-        from autoxero.sync import reference
-
-        class SandboxTime:
-            time = staticmethod(self.clock.time)
-
-        original = reference.time
-        reference.time = SandboxTime  # type: ignore[assignment]
-        try:
-            yield
-        finally:
-            reference.time = original
+    def reference_cache_on_sandbox_time(self) -> AbstractContextManager[None]:
+        return reference_cache_on(self.clock.time)
 
     def run(self, flow: str, body: Callable[[Any], None], context: Any = None) -> dict[str, Any]:
         try:
