@@ -31,6 +31,14 @@ def _patch(target: Any, attribute: str, replacement: Any) -> Callable[[], None]:
     return lambda: setattr(target, attribute, original)
 
 
+def _all(undo: list[Callable[[], None]]) -> Callable[[], None]:
+    def undo_all() -> None:
+        for step in reversed(undo):
+            step()
+
+    return undo_all
+
+
 def _no_lookup() -> Callable[[], None]:
     from autoxero.sync import once
 
@@ -83,7 +91,7 @@ def _no_run_lease() -> Callable[[], None]:
             renew(self, name, holder, seconds)
 
     undo = [_patch(Leases, "acquire", acquire_any), _patch(Leases, "renew", renew_any)]
-    return lambda: [u() for u in reversed(undo)] and None
+    return _all(undo)
 
 
 def _stamp_before_record() -> Callable[[], None]:
@@ -110,7 +118,7 @@ def _stamp_before_record() -> Callable[[], None]:
             IdMap.record_many(ids, *args)
 
     undo = [_patch(invoices, "write_once", write_then_defer), _patch(invoices, "_stamp", stamp_then_record)]
-    return lambda: [u() for u in reversed(undo)] and None
+    return _all(undo)
 
 
 def _rotation_not_stored() -> Callable[[], None]:
