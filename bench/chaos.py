@@ -57,7 +57,6 @@ from bench.chaos_truth import INTERNAL_CHECKS, TRUTH_CHECKS, Planted
 from bench.chaos_truth import check as truth_check
 from bench.chaos_world import (  # noqa: F401 - the world's names, as the tests reach them through this module
     AUTOTASK_TIMEOUT,
-    SCHEDULE_SECONDS,
     SETTINGS,
     XERO_TIMEOUT,
     Crashes,
@@ -271,7 +270,7 @@ def _settle(h: Harness, result: SeedResult, crashes: Crashes, planted: Planted, 
         result.rounds += 1
         before = fingerprint(h)
         complete = _round(h, result, crashes, planted)
-        h.clock.advance(SCHEDULE_SECONDS)
+        h.next_schedule()
         if complete and fingerprint(h) == before:
             return True
     return False
@@ -310,11 +309,11 @@ def scenario(seed: int, invoices: int = 1000, *, fault_rate: float = 0.10, crash
                 crashes.enabled = False
                 result.renumbered += _renumber(h, planted, rng)
                 payer.apply()
-                h.clock.advance(SCHEDULE_SECONDS)
+                h.next_schedule()
             left = max_rounds - result.rounds
             if _settle(h, result, crashes, planted, left // 2):
                 payer.apply(everything=True)  # late payments: whatever is still owed is paid now
-                h.clock.advance(SCHEDULE_SECONDS)
+                h.next_schedule()
                 result.settled = _settle(h, result, crashes, planted, left - left // 2)
         told = {i.record_id for i in h.rt.state.attention.list("invoices")}
         result.failures = truth_check(h.sandbox, planted, told)

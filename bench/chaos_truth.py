@@ -166,7 +166,8 @@ def _bills(sandbox: Sandbox, contacts: dict[str, dict[str, Any]]) -> list[str]:
         orders[number] += 1
         found = bills.get(number, [])
         if len(found) != 1:
-            failures.append(f"purchase order {number}: {len(found)} bills")
+            made = ", ".join(f"{b.get('InvoiceID', '')[:8]} {b.get('Status')} {b.get('UpdatedDateUTC')}" for b in found)
+            failures.append(f"purchase order {number}: {len(found)} bills" + (f" ({made})" if made else ""))
             continue
         vendor = companies.get(order["vendorID"], {}).get("companyName")
         name = contacts.get((found[0].get("Contact") or {}).get("ContactID"), {}).get("Name")

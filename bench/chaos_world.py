@@ -249,6 +249,14 @@ class Harness:
         rt.state.table.clock = self.clock.time
         return rt
 
+    def next_schedule(self) -> None:
+        """Time passes until the next scheduled run. Only once both simulators have finished what they were
+        sent: a request whose answer was lost (held 0.8 s) is processed 0.8 s later in real life, not after
+        the schedule's 15 minutes, when Xero no longer holds its Idempotency-Key (6 minutes)."""
+        if not self.sandbox.wait_idle():
+            raise RuntimeError("a simulator is still serving a request after 30 s")
+        self.clock.advance(SCHEDULE_SECONDS)
+
     def reference_cache_on_sandbox_time(self) -> AbstractContextManager[None]:
         return reference_cache_on(self.clock.time)
 

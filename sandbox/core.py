@@ -13,6 +13,8 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -121,6 +123,29 @@ class FaultInjector:
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
         self._random = random.Random(0)
+        self._in_flight = 0
+        self._idle = threading.Condition()
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Counts a request from its arrival until the server is done with it (whether or not anyone still
+        waits for the answer)."""
+        with self._idle:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Until no request is being served. A harness that jumps the sandbox clock calls this first: in real
+        time a server finishes a request it has begun within its latency, long before a 15-minute schedule comes
+        round, so a request held for 0.8 s must not be processed after the clock has moved on by minutes (past,
+        say, Xero's 6-minute Idempotency-Key lifetime)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def configure(self, rules: list[dict[str, Any]], seed: int | None = None) -> None:
         with self._lock:
@@ -160,6 +185,10 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/_sandbox"):
             await self.app(scope, receive, send)
             return
+        with self.faults.serving():
+            await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         rule = self.faults.pick(scope["method"], scope["path"])
         if rule is None:
             await self.app(scope, receive, send)

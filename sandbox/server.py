@@ -69,6 +69,10 @@ class Sandbox:
             "AUTOXERO_XERO_TOKEN_URL": f"{self.xero_url}/connect/token",
         }
 
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Until neither simulator is serving a request (see FaultInjector.wait_idle)."""
+        return all(sim.faults.wait_idle(timeout) for sim in (self.autotask, self.xero))
+
     def stop(self) -> None:
         self.autotask_server.stop()
         self.xero_server.stop()

@@ -42,10 +42,13 @@ class Recorder:
         acting = _acting.get()
         if acting is not None:
             return acting
-        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
-        for stack_name in sorted(self.stacks, key=len, reverse=True):
-            if name.startswith(f"{stack_name}-"):
-                return stack_name, name[len(stack_name) + 1:]
+        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        if not name:
+            return None
+        for stack_name, stack in self.stacks.items():  # the function whose physical name this is
+            for logical_id in iam.function_roles():
+                if stack.physical.get(logical_id) == name:
+                    return stack_name, logical_id
         return None
 
     def on_call(self, params: dict[str, Any], model: Any, **_: Any) -> None:

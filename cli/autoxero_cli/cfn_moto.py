@@ -20,6 +20,10 @@ them, and follows the CloudFormation resource reference for what the resource do
 - ManagedLoginBranding: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-managedloginbranding.html
   (Ref is the branding id). moto has no managed-login API, so this stand-in only hands out an id: nothing local
   reads the branding (the local managed login is cli/autoxero_cli/managed_login.py).
+- Names (cli/autoxero_cli/names.py, each limit with its AWS page): moto generates `<stack>-<logical id>-<random>`
+  uncut for most types and lets Lambda, Scheduler, IAM and Cognito take names of any length. CloudFormation cuts a
+  generated name to fit the service's limit, and the service refuses an explicit name over it, which fails the
+  stack: `_names_as_cloudformation_and_the_services_have_them` does both.
 """
 
 from __future__ import annotations
@@ -280,10 +284,46 @@ class CognitoManagedLoginBranding(CloudFormationModel):
         return cls(str(uuid.uuid4()))
 
 
+def _names_as_cloudformation_and_the_services_have_them() -> None:
+    from moto.cloudformation import parsing
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.utils import random_suffix
+
+    from autoxero_cli import names
+
+    if getattr(parsing.parse_resource_and_generate_name, "autoxero_checks_names", False):
+        return
+    original_parse, original_generate = parsing.parse_resource_and_generate_name, parsing.generate_resource_name
+
+    def generate(resource_type: str, stack_name: str, logical_id: str) -> str:
+        limit = names.limit_of(resource_type)
+        if limit is None:
+            return original_generate(resource_type, stack_name, logical_id)
+        return names.generated_name(stack_name, logical_id, random_suffix(), limit)
+
+    def parse(logical_id: str, resource_json: dict[str, Any], resources_map: Any) -> Any:
+        parsed = original_parse(logical_id, resource_json, resources_map)
+        kind, prop = resource_json["Type"], names.name_property(resource_json["Type"])
+        limit = names.limit_of(kind)
+        name = str(parsed[1]["Properties"].get(prop, parsed[2])) if parsed and prop else ""
+        if limit is not None and len(name) > limit:
+            # The service's answer (CreateFunction, CreateSchedule, ...: a validation error naming the
+            # constraint) fails the resource, and so the stack.
+            raise ValidationError(message=f"{logical_id} ({kind}): 1 validation error detected: Value '{name}' "
+                                          f"at '{prop}' failed to satisfy constraint: Member must have length "
+                                          f"less than or equal to {limit}")
+        return parsed
+
+    parse.autoxero_checks_names = True  # type: ignore[attr-defined]
+    parsing.generate_resource_name = generate
+    parsing.parse_resource_and_generate_name = parse
+
+
 def install() -> None:
     """Make the stand-ins visible to moto's CloudFormation (its model map is cached on first use)."""
     from moto.cloudformation import parsing
 
     _rest_api_with_body()
+    _names_as_cloudformation_and_the_services_have_them()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

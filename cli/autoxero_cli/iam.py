@@ -21,6 +21,7 @@ import copy
 import fnmatch
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -92,7 +93,9 @@ class Resolver:
 
     def ref(self, name: str) -> str:
         pseudo = {"AWS::StackName": self.stack_name, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
-                  "AWS::Partition": PARTITION, "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": ""}
+                  "AWS::Partition": PARTITION, "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": "",
+                  "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/{self.stack_name}/"
+                                  f"{uuid.uuid5(uuid.NAMESPACE_URL, self.stack_name)}"}
         if name in pseudo:
             return pseudo[name]
         value = self._parameter(name)
@@ -129,6 +132,10 @@ class Resolver:
             return self.get_att(logical_id, attribute)
         if key == "Fn::Sub":
             return self._sub(arg)
+        if key == "Fn::Select":
+            return self.value(arg[1])[int(arg[0])]
+        if key == "Fn::Split":
+            return str(self.value(arg[1])).split(arg[0])
         if key == "Fn::Join":
             return str(arg[0]).join(str(self.value(part)) for part in self.value(arg[1]))
         if key == "Fn::If":

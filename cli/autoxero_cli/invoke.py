@@ -91,7 +91,7 @@ def invoke(logical_id: str, event: dict[str, Any], stack: LocalStack, env: dict[
         reset_runtime()
         try:
             handler = _load_handler(spec)
-            return handler(event, context or FakeContext(f"{stack.name}-{logical_id}", spec.timeout, spec.memory))
+            return handler(event, context or FakeContext(stack.function_name(logical_id), spec.timeout, spec.memory))
         finally:
             reset_runtime()
 
@@ -114,7 +114,7 @@ def invoke_built(logical_id: str, event: dict[str, Any], stack: LocalStack,
         "init_ms = (time.perf_counter() - t0) * 1000\n"
         "import autoxero\n"
         "from autoxero_cli.invoke import FakeContext\n"
-        f"ctx = FakeContext({logical_id!r}, {spec.timeout})\n"
+        f"ctx = FakeContext({stack.function_name(logical_id)!r}, {spec.timeout})\n"
         f"result = getattr(module, {spec.function_name!r})(json.loads(sys.stdin.read()), ctx)\n"
         "print(json.dumps({'result': result, 'init_ms': init_ms, 'layer': autoxero.__file__}, default=str))\n"
     )

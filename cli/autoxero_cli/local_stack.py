@@ -1,7 +1,8 @@
 """A customer stack's state resources created locally (in moto) exactly as template.yaml defines them.
 
-Physical names follow the template's `!Sub "${AWS::StackName}-..."` patterns, and function environments
-are resolved against them, so a handler run locally sees what it would see in AWS.
+Physical names follow the template's `!Sub "${AWS::StackName}-..."` patterns, or, where the template names
+nothing, the form CloudFormation generates (names.py); function environments are resolved against them, so a
+handler run locally sees what it would see in AWS.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import boto3
 
+from autoxero_cli import names
 from autoxero_cli.moto_fidelity import atomic_dynamodb_items
 from autoxero_cli.template import functions, resources
 
@@ -20,6 +22,7 @@ atomic_dynamodb_items()  # moto's conditional writes are not atomic; DynamoDB's 
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+SAM_TYPES = {"AWS::Serverless::Function": "AWS::Lambda::Function"}  # what the SAM transform makes of each
 
 
 @dataclass
@@ -53,7 +56,7 @@ class LocalStack:
         if isinstance(value, dict) and len(value) == 1:
             (key, arg), = value.items()
             if key == "Ref":
-                return self.parameters.get(arg) or self.physical.get(arg, arg)
+                return self._sub(f"${{{arg}}}")
             if key == "Fn::Sub":
                 return self._sub(arg if isinstance(arg, str) else arg[0])
             if key == "Fn::GetAtt":
@@ -82,7 +85,20 @@ class LocalStack:
         for logical_id in sorted(queues, key=lambda k: "RedrivePolicy" in queues[k]["Properties"]):
             self._queue(logical_id, queues[logical_id]["Properties"])
         self._user_pools()
+        for logical_id in functions():
+            name = self.physical[logical_id] = self.function_name(logical_id)
+            self.physical[f"{logical_id}.Arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
         return self
+
+    def generated_name(self, logical_id: str) -> str:
+        """The name CloudFormation would give this resource, which the template does not name."""
+        kind = resources()[logical_id]["Type"]
+        kind = SAM_TYPES.get(kind, kind)
+        return names.generated_name(self.name, logical_id, names.local_suffix(self.name, logical_id),
+                                    names.limit_of(kind))
+
+    def function_name(self, logical_id: str) -> str:
+        return self.generated_name(logical_id)
 
     def _user_pools(self) -> None:
         """The console's user pool, its groups and app client (moto's cognito-idp issues and signs the tokens)."""
@@ -187,17 +203,18 @@ class LocalStack:
             policy = dict(props["RedrivePolicy"])
             policy["deadLetterTargetArn"] = self.resolve(policy["deadLetterTargetArn"])
             attributes["RedrivePolicy"] = json.dumps(policy)
-        url = sqs.create_queue(QueueName=self.resolve(props["QueueName"]), Attributes=attributes)["QueueUrl"]
+        name = self.resolve(props["QueueName"]) if "QueueName" in props else self.generated_name(logical_id)
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.physical[logical_id] = url
         self.physical[f"{logical_id}.Arn"] = arn
-        self.physical[f"{logical_id}.QueueName"] = self.resolve(props["QueueName"])
+        self.physical[f"{logical_id}.QueueName"] = name
 
     def environment(self, logical_id: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
         """A function's environment variables as the deployed function would see them."""
         spec = functions()[logical_id]
         env = {k: str(self.resolve(v)) for k, v in spec.environment.items()}
-        env["AWS_LAMBDA_FUNCTION_NAME"] = f"{self.name}-{logical_id}"
+        env["AWS_LAMBDA_FUNCTION_NAME"] = self.function_name(logical_id)
         env["AWS_DEFAULT_REGION"] = REGION
         if self.endpoint_url:
             env["AWS_ENDPOINT_URL"] = self.endpoint_url

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+import pytest
+
 from sandbox.fixtures.xero_demo import demo_id
 from sandbox.xero.testing import XeroSandbox
 
@@ -123,3 +126,19 @@ def test_key_longer_than_128_characters_is_refused(xero: XeroSandbox) -> None:
     assert response.status_code == 400
     assert _bills(xero) == []
     assert api.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "k" * 128}).status_code == 200
+
+
+def test_a_request_whose_client_gave_up_is_still_served_and_wait_idle_waits_for_it(xero: XeroSandbox) -> None:
+    """A late answer is lost, not the effect: the bill is created after the client left. A harness that jumps
+    the clock must wait for that first, or the request would be processed minutes "later", after its key
+    expired (the chaos check once counted such bills twice)."""
+    xero.sim.faults.configure([{"kind": "latency", "latency": 0.6, "method": "PUT", "path": "*/Invoices"}])
+    impatient = xero.client()
+    impatient.timeout = httpx.Timeout(0.1)
+    with pytest.raises(httpx.ReadTimeout):
+        impatient.put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-late"})
+    assert xero.sim.faults.wait_idle(timeout=10)
+    assert len(_bills(xero)) == 1
+    xero.sim.faults.clear()
+    again = xero.client().put(INVOICES, json={"Invoices": [BILL]}, headers={"Idempotency-Key": "bill-late"})
+    assert again.status_code == 200 and len(_bills(xero)) == 1

@@ -3,12 +3,13 @@ the AWS page it comes from."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 
 from autoxero.xero import connect
-from autoxero_cli import iam
+from autoxero_cli import iam, names
 from autoxero_cli.template import load_template
 
 
@@ -18,12 +19,15 @@ def resources_of(kind: str) -> dict[str, dict]:
 
 def test_schedule_names_differ_between_stacks():
     """A schedule's name is unique within its group, and CreateSchedule answers ConflictException otherwise
-    (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html)."""
+    (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html). Without a Name,
+    CloudFormation generates <stack>-<logical id>-<random>, different for every stack ("Name type",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html)."""
+    schedules = resources_of("AWS::Scheduler::Schedule")
+    assert len(schedules) == 5
     for stack in ("acme", "globex"):
         resolver = iam.Resolver(stack, {}, {})
-        names = [resolver.value(s["Properties"].get("Name")) for s in resources_of("AWS::Scheduler::Schedule").values()]
-        assert names and all(isinstance(n, str) and n.startswith(f"{stack}-") for n in names), names
-        assert len(set(names)) == len(names)
+        names_given = [resolver.value(s["Properties"]["Name"]) for s in schedules.values() if "Name" in s["Properties"]]
+        assert all(isinstance(n, str) and n.startswith(f"{stack}-") for n in names_given), names_given
 
 
 def test_log_levels_are_valid_lambda_application_log_levels():
@@ -101,45 +105,58 @@ def test_the_idle_metric_carries_the_alarm_dimensions(kind, monkeypatch):
     assert "XeroConnectionIdleDays" in emitted
 
 
-# The longest physical name each service accepts, for the names the template builds from the stack name.
-NAME_LIMITS = {
-    # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html (FunctionName, 64 as a name)
-    ("AWS::Lambda::Function", "FunctionName"): 64,
-    # https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html (Name, 1-64)
-    ("AWS::Scheduler::Schedule", "Name"): 64,
-    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html (80 characters)
-    ("AWS::SQS::Queue", "QueueName"): 80,
-    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html (AlarmName, 255)
-    ("AWS::CloudWatch::Alarm", "AlarmName"): 255,
-    # https://docs.aws.amazon.com/lambda/latest/api/API_PublishLayerVersion.html (LayerName, 140)
-    ("AWS::Lambda::LayerVersion", "LayerName"): 140,
-}
+def name_fields(resource: dict) -> dict[str, object]:
+    """A resource's own name properties: the one NAME_LIMITS knows for its type, and any other top-level
+    `...Name` property built from the stack name (which must then have a documented limit in NAME_LIMITS)."""
+    props = resource.get("Properties", {})
+    fields = {key: value for key, value in props.items()
+              if key.endswith("Name") and "AWS::StackName" in json.dumps(value)}
+    known = names.name_property(resource["Type"])
+    if known and known in props:
+        fields[known] = props[known]
+    return fields
 
 
-def longest_stack_name() -> int:
-    room = []
-    for resource in iam.expanded_template()["Resources"].values():
-        for (kind, prop), limit in NAME_LIMITS.items():
-            name = resource["Properties"].get(prop) if resource["Type"] == kind else None
-            if isinstance(name, dict) and "${AWS::StackName}" in str(name):
-                room.append(limit - len(iam.Resolver("", {}, {}).value(name)))
-    return min(room)
+def longest_stack_resolver() -> iam.Resolver:
+    """Resolves names for a stack with the longest name CloudFormation accepts, each resource CloudFormation
+    names itself holding the longest name it would generate for it."""
+    stack = "s" * names.LONGEST_STACK_NAME
+    physical = {}
+    for logical_id, resource in iam.expanded_template()["Resources"].items():
+        limit = names.limit_of(resource["Type"])
+        physical[logical_id] = names.generated_name(stack, logical_id, "X" * names.SUFFIX_LENGTH, limit)
+    return iam.Resolver(stack, {"CustomerName": "c" * 64, "AlarmEmail": "a@example.com"}, physical)
 
 
-def test_stack_names_too_long_for_the_resource_names_are_refused_before_deploy():
-    """CloudFormation's Rules have no string-length function and a parameter cannot see the stack name, so
-    the limit is stated in the README and held for every configured customer stack (samconfig.toml)."""
-    import re
-    import tomllib
+def test_every_stack_name_cloudformation_accepts_fits_every_resource_name():
+    """A stack name may be 128 characters (CreateStack); every name the template builds from it, and every
+    name built from a name CloudFormation generates, fits its service's documented limit (NAME_LIMITS, each
+    with its AWS page): no stack name fails to deploy for its length."""
+    resolver = longest_stack_resolver()
+    checked, too_long, undocumented = [], [], []
+    for logical_id, resource in iam.expanded_template()["Resources"].items():
+        for prop, value in name_fields(resource).items():
+            if (resource["Type"], prop) not in names.NAME_LIMITS:
+                undocumented.append(f"{logical_id}.{prop}")
+                continue
+            limit = names.NAME_LIMITS[(resource["Type"], prop)][0]
+            name = resolver.value(value)
+            assert isinstance(name, str) and "<unresolved" not in name, (logical_id, prop, name)
+            checked.append(logical_id)
+            if limit is not None and len(name) > limit:
+                too_long.append(f"{logical_id}.{prop}: {len(name)} characters, {resource['Type']} allows {limit}")
+    assert not undocumented, f"add each to NAME_LIMITS with its AWS page: {undocumented}"
+    assert not too_long, "\n".join(too_long)
+    assert {"ConsoleUserPool", "ConsoleApi", "SyncInvoicesLogs", "DeadLetterAlarm"} <= set(checked)
 
-    from autoxero_cli.template import ROOT
 
-    limit = longest_stack_name()
-    assert limit == 43  # "-sync-purchase-orders" in a 64-character function name
-    assert f"at most {limit} characters" in (ROOT / "README.md").read_text()
-    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
-    names = [section["deploy"]["parameters"]["stack_name"] for section in config.values()
-             if isinstance(section, dict) and "stack_name" in section.get("deploy", {}).get("parameters", {})]
-    assert names
-    for name in names:
-        assert len(name) <= limit and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name), name
+@pytest.mark.parametrize(("kind", "logical_id"), [("AWS::Lambda::Function", "SyncPurchaseOrdersFunction"),
+                                                  ("AWS::SQS::Queue", "EventsDeadLetterQueue"),
+                                                  ("AWS::Scheduler::Schedule", "SyncPaymentsFunctionTokenWatch")])
+def test_generated_names_fit_and_keep_the_stack_and_the_logical_id_in_sight(kind, logical_id):
+    limit = names.limit_of(kind)
+    assert limit is not None
+    for stack in ("acme", "a" * 40, "b" * 128):
+        name = names.generated_name(stack, logical_id, "ABCDEFGHIJKL", limit)
+        assert len(name) <= limit and name.endswith("-ABCDEFGHIJKL") and "--" not in name, name
+        assert name.startswith(stack[:20]) and logical_id[:10] in name, name

@@ -130,3 +130,28 @@ def test_the_recorder_judges_the_secrets_of_the_stack_it_saw_created_and_no_othe
     denied = [c.resource for c in RECORDER.denied(start)]
     del RECORDER.calls[start:]
     assert denied == [stack.physical["AutotaskSecret"]]
+
+
+def test_a_call_is_its_function_s_by_the_function_s_physical_name(stack, monkeypatch):
+    """Lambda sets AWS_LAMBDA_FUNCTION_NAME to the function's name, which CloudFormation generates
+    (<stack>-<logical id>-<random>, cut to 64 characters): the recorder finds the function through the stack's
+    physical names, for a long stack name too, and judges the call by that function's policy."""
+    import boto3
+
+    from autoxero_cli.aws_calls import RECORDER
+    from autoxero_cli.local_stack import LocalStack
+
+    long_stack = LocalStack(name="a" * 100, parameters=dict(stack.parameters)).create()
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    for created in (stack, long_stack):
+        name = created.function_name("XeroWebhookFunction")
+        assert len(name) <= 64 and "XeroWebhook" in name
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", name)
+        start = len(RECORDER.calls)
+        client.get_secret_value(SecretId=created.physical["XeroWebhookSecret"])
+        client.get_secret_value(SecretId=created.physical["AutotaskSecret"])
+        calls = RECORDER.calls[start:]
+        denied = RECORDER.denied(start)
+        del RECORDER.calls[start:]
+        assert {(c.stack, c.function) for c in calls} == {(created.name, "XeroWebhookFunction")}
+        assert [c.resource for c in denied] == [created.physical["AutotaskSecret"]]

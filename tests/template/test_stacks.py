@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
-from autoxero_cli import cfn_moto, iam
+from autoxero_cli import cfn_moto, iam, names
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 # The console's HTTP API and its user pool's client, domain and groups: moto 5's CloudFormation has no model for
@@ -64,6 +64,23 @@ def test_two_customer_stacks_create_side_by_side(cloudformation):
     assert len(functions) == 2 * len(iam.function_roles())
 
 
+def test_a_stack_with_the_longest_name_cloudformation_accepts_creates(cloudformation):
+    """128 characters (CreateStack's StackName); cfn_moto makes moto refuse a name over its service's limit and
+    cut the names it generates to fit, as CloudFormation and the services do (cli/autoxero_cli/names.py)."""
+    name = "a" + "-long-customer-name" * 6 + "x" * 13
+    assert len(name) == names.LONGEST_STACK_NAME
+    created = create(cloudformation, name, "Acme")
+    assert created["StackStatus"] == "CREATE_COMPLETE"
+    resources = cloudformation.list_stack_resources(StackName=name)["StackResourceSummaries"]
+    functions = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources
+                 if r["ResourceType"] == "AWS::Lambda::Function"}
+    assert len(functions) == len(iam.function_roles())
+    for logical_id, function in functions.items():
+        assert len(function) <= 64 and logical_id[:8] in function, function
+    schedules = boto3.client("scheduler", region_name="us-east-1").list_schedules()["Schedules"]
+    assert len(schedules) == 5 and all(len(s["Name"]) <= 64 for s in schedules)
+
+
 def test_a_stack_deleted_and_recreated_under_its_name_creates_again(cloudformation):
     create(cloudformation, "acme", "Acme")
     cloudformation.delete_stack(StackName="acme")
@@ -94,6 +111,17 @@ def test_the_check_catches_schedules_named_by_logical_id(cloudformation):
     create(cloudformation, "acme", "Acme", broken)
     with pytest.raises((ClientError, ResponseParserError), match="ConflictException"):
         create(cloudformation, "globex", "Globex", broken)
+
+
+def test_the_check_catches_a_name_built_past_its_service_limit(cloudformation):
+    def function_named_from_the_stack(logical_id: str, resource: dict) -> None:
+        if resource["Type"] == "AWS::Lambda::Function":
+            resource["Properties"]["FunctionName"] = {"Fn::Sub": f"${{AWS::StackName}}-{logical_id}"}
+
+    broken = mutant(function_named_from_the_stack)
+    create(cloudformation, "acme", "Acme", broken)
+    with pytest.raises((ClientError, ResponseParserError), match="less than or equal to 64"):
+        create(cloudformation, "a" * 50, "Acme", broken)
 
 
 def test_the_check_catches_a_retained_table_with_a_fixed_name(cloudformation):
