@@ -7,8 +7,8 @@ and both simulators. So each page's wall time also holds the stand-ins' work for
 all under one GIL on a shared machine. Beside it the table prints the handler thread's CPU time (the
 function's own work: building requests, reading answers, mapping, rendering; the stand-ins' work is in
 their threads) and the calls each page makes (DynamoDB, Autotask, Xero: what the page costs against the real
-services, whose latency is not modelled). moto's Query is made to read one partition, as DynamoDB does
-(bench/fastmoto.py): unpatched, it scans the whole table for every Query.
+services, whose latency is not modelled). moto's Query is made to read one partition of the table or of its
+index, as DynamoDB does (bench/fastmoto.py): unpatched, it scans the whole table for every Query.
 
     python -m bench.console [--profile PAGE]
 """

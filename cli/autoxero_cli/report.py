@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from autoxero.mapping.reconcile import ISSUE_TEXT, Reconciliation, Row
+from autoxero.mapping.reconcile import Reconciliation, Row
 from autoxero.state import AttentionItem
 
 
@@ -15,7 +15,7 @@ def _money(value: Any) -> str:
 
 
 def _row(rec: Reconciliation, row: Row) -> str:
-    what = ISSUE_TEXT.get(row.issue, "agrees") + (f" ({row.note})" if row.note else "")
+    what = row.issue_text + (f" ({row.note})" if row.note else "")
     paid_x = "" if row.xero_paid is None else ("paid" if row.xero_paid else "unpaid")
     urls = (("Xero", rec.xero_url(row)), ("Autotask", rec.autotask_url(row)))
     links = " ".join(f"[{name}]({url})" for name, url in urls if url)

@@ -146,3 +146,18 @@ def test_an_attention_item_links_to_its_history(local, synced):
     assert history and all(action in page["body"] for action in history)
     assert request(local, "/console/records/nonsense/1", VIEWER)["statusCode"] == 404
     assert request(local, f"/console/records/invoices/{item.record_id}", None)["statusCode"] == 401
+
+
+def test_the_reconciliation_shows_the_first_agreements_until_asked_for_all(local, synced):
+    def agreed(body: str) -> int:
+        return body.split("<h2>In agreement</h2>")[1].count("<tr>") - 1  # less the header row
+
+    first = request(local, "/console/reconciliation", VIEWER)["body"]
+    every = request(local, "/console/reconciliation?agreements=all", VIEWER)["body"]
+    total = int(re.search(r"(\d+) invoice\(s\) agree", every).group(1))
+    assert total > 25 and agreed(every) == total
+    assert agreed(first) == 25 and f"show all {total}</a>" in first and "show all" not in every
+    def before_agreements(body: str) -> str:  # problems, held, skipped, bills: always shown whole
+        return body.split("<h2>Problems</h2>")[1].split("<h2>In agreement</h2>")[0]
+
+    assert before_agreements(first) == before_agreements(every)

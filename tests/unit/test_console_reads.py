@@ -43,3 +43,14 @@ def test_the_console_names_the_flows_the_registry_runs():
     from autoxero.sync.flows import FLOWS as REGISTRY
 
     assert tuple(REGISTRY) == FLOWS
+
+
+def test_statuses_read_only_the_status_and_xero_id(state):
+    from autoxero.state import Identity, MapStatus, Recorded
+
+    state.ids.mark_pending("invoice", 1, Identity("INV-1", "InvoiceNumber"), "h1")
+    state.ids.record_many("invoice", [Recorded(2, "x-2", Identity("INV-2", "InvoiceNumber"), "h2")])
+    assert state.ids.statuses("invoice", [1, 2, 3]) == {"1": MapStatus("1", "pending"),
+                                                         "2": MapStatus("2", "synced", "x-2")}
+    [item] = state.table.get_many([{"pk": "MAP#invoice#2", "sk": "MAP"}], projection=("status",)).values()
+    assert item == {"pk": "MAP#invoice#2", "sk": "MAP", "status": "synced"}

@@ -7,6 +7,7 @@ for the table or the Xero SDK.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,6 @@ from autoxero.secrets import SecretStore
 from autoxero.state import State, StateTable
 
 if TYPE_CHECKING:  # the webhook receivers never pay for importing the Xero SDK
-    from collections.abc import Callable
-
     from autoxero.alerts import Alerts
     from autoxero.autotask.client import AutotaskClient
     from autoxero.autotask.pacing import Pacer
@@ -25,6 +24,9 @@ if TYPE_CHECKING:  # the webhook receivers never pay for importing the Xero SDK
     from autoxero.settings import AutotaskSettings, SyncSettings
     from autoxero.xero.client import XeroClient
     from autoxero.xero.tokens import TokenManager
+
+
+KEPT_SECONDS = 60
 
 
 class Runtime:
@@ -57,6 +59,13 @@ class Runtime:
             raise ConfigurationError("environment variable AUTOXERO_EVENTS_QUEUE_URL is not set")
         return EventQueue(self.config.events_queue_url)
 
+
+    @cached_property
+    def kept(self) -> Kept:
+        """Reference data (Autotask's lists; Xero's accounts, tax rates, ...) kept for a minute between the
+        console's page views: it changes when a person edits the other system's settings, and the table itself
+        keeps it for an hour (Autotask) or six (Xero). The flows' scheduled runs do not use it."""
+        return Kept(KEPT_SECONDS)
 
     @property
     def settings(self) -> SyncSettings:
@@ -123,6 +132,29 @@ class Runtime:
         if max_age > 0:
             self._kept_pacer = (pacer, settings, time.monotonic())
         return pacer
+
+
+class Kept:
+    """What one container keeps between requests for `seconds` at most: the console's page views, seconds apart,
+    need not each read and parse the same reference data (which the table itself keeps for an hour or more)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._items: dict[str, tuple[float, Any]] = {}
+
+    def get[T](self, key: str, load: Callable[[], T]) -> T:
+        now = self._clock()
+        hit = self._items.get(key)
+        if hit is not None and now - hit[0] < self.seconds:
+            value: T = hit[1]
+            return value
+        value = load()
+        self._items[key] = (now, value)
+        return value
+
+    def put(self, key: str, value: object) -> None:
+        self._items[key] = (self._clock(), value)
 
 
 _runtime: Runtime | None = None

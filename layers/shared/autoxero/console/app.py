@@ -22,6 +22,7 @@ from autoxero.runtime import runtime
 
 if TYPE_CHECKING:
     from autoxero.runtime import Runtime
+    from autoxero.settings import SyncSettings
     from autoxero.sync.run import FlowRun
 
 app = APIGatewayHttpResolver(strip_prefixes=[])
@@ -32,6 +33,7 @@ PAGES = (("/console/", "Overview"), ("/console/attention", "Needs attention"), (
 # A person's page views are seconds apart and make a few Autotask reads each: one block of granted requests
 # serves them for this long (Runtime._pacer), instead of a ThresholdInformation read per page.
 PACER_SECONDS = 120
+AGREEMENTS_SHOWN = 25  # the reconciliation's rows in agreement shown before "show all"
 SECURITY_HEADERS = {
     # Scripts only from our own origin; the sign-in script talks to Cognito's managed login (connect-src).
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -78,10 +80,12 @@ def _page(template: str, person: Person, status: int = 200, **context: Any) -> R
     return Response(status_code=status, content_type=HTML, body=body, headers=dict(SECURITY_HEADERS))
 
 
-def _run(flow: str, dry_run: bool = True) -> FlowRun:
+def _run(flow: str, dry_run: bool = True, settings: SyncSettings | None = None) -> FlowRun:
     from autoxero.sync.build import build_run
 
-    return build_run(_console_runtime(), flow, app.lambda_context, dry_run, pacer_max_age=PACER_SECONDS)
+    rt = _console_runtime()
+    return build_run(rt, flow, app.lambda_context, dry_run, settings=settings, pacer_max_age=PACER_SECONDS,
+                     kept=rt.kept)
 
 
 def _query(name: str) -> str:
@@ -269,7 +273,8 @@ def reconciliation_page() -> Response[str]:
     from autoxero.sync.reconcile import reconcile
 
     person = _person("viewer")
-    return _page("reconciliation.html", person, result=reconcile(_run("reconcile")))
+    return _page("reconciliation.html", person, result=reconcile(_run("reconcile")),
+                 agreements_shown=None if _query("agreements") == "all" else AGREEMENTS_SHOWN)
 
 
 @app.get("/console/preview")

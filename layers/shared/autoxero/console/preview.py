@@ -45,7 +45,7 @@ def preview(rt: Runtime, flow: str, context: LambdaContext | None, pacer_max_age
     from autoxero.sync.build import build_run, execute_run
     from autoxero.sync.flows import flow_named
 
-    run = build_run(rt, flow, context, dry_run=True, pacer_max_age=pacer_max_age)
+    run = build_run(rt, flow, context, dry_run=True, pacer_max_age=pacer_max_age, kept=rt.kept)
     summary = execute_run(rt, run, flow_named(flow).run)
     result = Preview(flow, summary=summary)
     for plan in run.plans:

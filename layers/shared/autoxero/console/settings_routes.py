@@ -4,23 +4,27 @@ a new version, roll back to an old one, or review a suggestion."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
 from autoxero.console import web
 from autoxero.console.app import _operator, _page, _person, _run, app
 from autoxero.console.auth import Person
-from autoxero.console.mappings import Review, from_form, pickers, review
 from autoxero.runtime import runtime
 from autoxero.state import SettingsConflict
+
+if TYPE_CHECKING:  # the mappings' module (Autotask models, the invoice mapping) loads on the first mappings page
+    from autoxero.console.mappings import Review
 
 
 def _mappings(person: Person, notice: str = "", status: int = 200, proposal: Review | None = None,
               reasons: list[str] | None = None) -> Response[str]:
+    from autoxero.console.mappings import pickers
+
     rt = runtime()
     current, version = rt.state.settings.load()
-    run = _run("settings")
+    run = _run("settings", settings=current)
     return _page("mappings.html", person, status, settings=current, version=version,
                  history=rt.state.settings.versions(), pick=pickers(run), notice=notice, proposal=proposal,
                  reasons=reasons or [])
@@ -32,14 +36,18 @@ def mappings_page() -> Response[str]:
 
 
 def _review(person: Person, document: dict[str, Any], reasons: list[str] | None = None) -> Response[str]:
+    from autoxero.console.mappings import review
+
     rt = runtime()
     current, version = rt.state.settings.load()
-    checked = review(_run("settings"), current, version, document)
+    checked = review(_run("settings", settings=current), current, version, document)
     return _mappings(person, proposal=checked, reasons=reasons, status=200 if not checked.errors else 422)
 
 
 @app.post("/console/mappings/review")
 def review_change() -> Response[str]:
+    from autoxero.console.mappings import from_form
+
     fields = web.form(app.current_event.decoded_body)
     person = _operator(fields)
     current, _ = runtime().state.settings.load()
@@ -65,12 +73,14 @@ def suggest() -> Response[str]:
     fields = web.form(app.current_event.decoded_body)
     person = _operator(fields)
     current, _ = runtime().state.settings.load()
-    proposal = suggest_settings(_run("settings"))
+    proposal = suggest_settings(_run("settings", settings=current))
     return _review(person, merge(current.model_dump(mode="json"), proposal.patch), proposal.reasons)
 
 
 @app.post("/console/mappings/push")
 def push() -> Response[str]:
+    from autoxero.console.mappings import review
+
     fields = web.form(app.current_event.decoded_body)
     person = _operator(fields)
     rt = runtime()
@@ -80,7 +90,7 @@ def push() -> Response[str]:
     if expected != version:
         return _mappings(person, status=409, notice=f"someone pushed version {version} since you reviewed this "
                          "change: review it again")
-    checked = review(_run("settings"), current, version, document)
+    checked = review(_run("settings", settings=current), current, version, document)
     if not checked.pushable:
         return _mappings(person, proposal=checked, status=422,
                          notice="not pushed: " + ("; ".join(checked.errors) or "nothing changes"))

@@ -13,7 +13,7 @@ from autoxero.autotask import models as at
 from autoxero.autotask.query import Filter, Query, contains, eq, gte, in_, lte
 from autoxero.mapping.common import Problem, Unmappable
 from autoxero.mapping.invoices import DocumentPlan, map_invoice
-from autoxero.state import AttentionItem, LedgerEntry, MapEntry
+from autoxero.state import AttentionItem, LedgerEntry, MapEntry, MapStatus
 from autoxero.state.table import attention_key, map_key, skip_key
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Story:
         return self.entry.document if self.entry else "invoice"
 
 
-def _status(entry: MapEntry | None, attention: set[str], skipped: set[str], invoice: at.Invoice) -> str:
+def _status(entry: MapStatus | None, attention: set[str], skipped: set[str], invoice: at.Invoice) -> str:
     key = str(invoice.id)
     if key in skipped:
         return "skipped"
@@ -104,7 +104,7 @@ def _found(run: FlowRun, invoices: list[at.Invoice], companies: dict[int, at.Com
     missing = sorted({i.companyID for i in invoices} - set(companies))
     if missing:
         companies.update({c.id: c for c in run.autotask.query_in("Companies", at.Company, "id", missing)})
-    entries = run.state.ids.get_many("invoice", [i.id for i in invoices])
+    entries = run.state.ids.statuses("invoice", [i.id for i in invoices])
     attention = {i.record_id for i in run.attention_items("invoices")}
     skipped = run.skipped_ids("invoices")
     return [Found(i, companies[i.companyID].companyName if i.companyID in companies else "",

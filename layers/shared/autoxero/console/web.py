@@ -11,7 +11,6 @@ from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from autoxero.mapping.reconcile import ISSUE_TEXT
 from autoxero.xero.links import record_link
 
 HERE = Path(__file__).parent
@@ -46,7 +45,6 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = money
     env.filters["when"] = when
-    env.globals["issue_text"] = ISSUE_TEXT
     return env
 
 

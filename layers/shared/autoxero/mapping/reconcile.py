@@ -10,13 +10,14 @@ totals per currency add up to what Autotask invoiced.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
 from autoxero.autotask import models as at
 from autoxero.mapping.billing import invoice_total
-from autoxero.state import MapEntry
+from autoxero.state import MapStatus
 from autoxero.xero.links import record_link
 
 Issue = Literal["missing_in_xero", "total_differs", "paid_differs", "not_linked"]
@@ -63,6 +64,10 @@ class Row:
     outstanding: Decimal | None = None  # what Xero says is still owed (negative for a credit note)
     xero_id: str | None = None
     kind: Kind = "invoice"
+
+    @property
+    def issue_text(self) -> str:
+        return ISSUE_TEXT[self.issue]
 
 
 @dataclass
@@ -154,7 +159,7 @@ def _signed(document: XeroDocument) -> tuple[Decimal, Decimal]:
     return sign * document.total, sign * document.amount_due
 
 
-def compare(invoices: list[at.Invoice], entries: dict[str, MapEntry], documents: dict[str, XeroDocument],
+def compare(invoices: list[at.Invoice], entries: Mapping[str, MapStatus], documents: dict[str, XeroDocument],
             attention: set[str], unlinked: list[XeroDocument] | None = None, *,
             skipped: set[str] | None = None, customers: dict[int, Customer] | None = None,
             base_currency: str = "", reasons: dict[str, str] | None = None) -> Reconciliation:
@@ -182,7 +187,7 @@ def compare(invoices: list[at.Invoice], entries: dict[str, MapEntry], documents:
     return result
 
 
-def _place(result: Reconciliation, invoice: at.Invoice, base: Row, entry: MapEntry | None, *,
+def _place(result: Reconciliation, invoice: at.Invoice, base: Row, entry: MapStatus | None, *,
            documents: dict[str, XeroDocument], attention: set[str], skipped: set[str]) -> None:
     key = str(invoice.id)
     if key in skipped:
@@ -233,7 +238,7 @@ class Purchase:
     currency: str
 
 
-def compare_purchases(orders: list[Purchase], entries: dict[str, MapEntry], documents: dict[str, XeroDocument],
+def compare_purchases(orders: list[Purchase], entries: Mapping[str, MapStatus], documents: dict[str, XeroDocument],
                       attention: set[str], skipped: set[str]) -> tuple[list[Row], list[Row]]:
     """(rows, held): each purchase order against its bill or Xero purchase order."""
     rows: list[Row] = []

@@ -9,7 +9,7 @@ from autoxero.state.attention import Attention, AttentionItem, SkippedRecord
 from autoxero.state.cache import Cache, CacheEntry
 from autoxero.state.control import Control, ControlStatus, ResumeRefused
 from autoxero.state.cursors import CursorRegression, Cursors
-from autoxero.state.idmap import Identity, IdMap, MapEntry, MapExtra, Recorded
+from autoxero.state.idmap import Identity, IdMap, MapEntry, MapExtra, MapStatus, Recorded
 from autoxero.state.leases import LeaseBusy, LeaseLost, Leases
 from autoxero.state.ledger import Ledger, LedgerEntry, LedgerLine
 from autoxero.state.quota import RequestQuota
@@ -20,9 +20,9 @@ from autoxero.state.table import StateError, StateTable
 
 __all__ = ["Approvals", "Attention", "AttentionItem", "Cache", "CacheEntry", "Control", "ControlStatus",
            "CursorRegression", "Cursors", "IdMap", "Identity", "LeaseBusy", "LeaseLost", "Leases", "Ledger",
-           "LedgerEntry", "LedgerLine", "MapEntry", "MapExtra", "OpenApproval", "Recorded", "ReferenceCache",
-           "RequestQuota", "ResumeRefused", "Runs", "SettingsConflict", "SettingsStore", "SkippedRecord", "State",
-           "StateError", "StateTable"]
+           "LedgerEntry", "LedgerLine", "MapEntry", "MapExtra", "MapStatus", "OpenApproval", "Recorded",
+           "ReferenceCache", "RequestQuota", "ResumeRefused", "Runs", "SettingsConflict", "SettingsStore",
+           "SkippedRecord", "State", "StateError", "StateTable"]
 
 
 @dataclass

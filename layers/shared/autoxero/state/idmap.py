@@ -67,6 +67,16 @@ class MapEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class MapStatus:
+    """Where a record stands in the id map, read without the rest of its entry (a projection): what a
+    reconciliation or a search needs of each of many records."""
+
+    autotask_id: str
+    status: Status
+    xero_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Recorded:
     """What Xero answered for one record: the outcome `record_many` stores."""
 
@@ -101,6 +111,13 @@ class IdMap:
         ids = list(dict.fromkeys(str(i) for i in autotask_ids))
         entries = (MapEntry.from_item(item) for item in self._t.get_many([map_key(kind, i) for i in ids]).values())
         return {entry.autotask_id: entry for entry in entries}
+
+    def statuses(self, kind: str, autotask_ids: Iterable[str | int]) -> dict[str, MapStatus]:
+        """`get_many`'s status and Xero id alone, for many records (DynamoDB sends only those attributes)."""
+        ids = list(dict.fromkeys(str(i) for i in autotask_ids))
+        items = self._t.get_many([map_key(kind, i) for i in ids], projection=("autotask_id", "status", "xero_id"))
+        return {str(i["autotask_id"]): MapStatus(str(i["autotask_id"]), i["status"], i.get("xero_id"))
+                for i in items.values()}
 
     def by_xero_ids(self, kind: str, xero_ids: Iterable[str]) -> dict[str, MapEntry]:
         """Xero id -> entry, for the ids the map knows (two batched reads, whatever the count)."""

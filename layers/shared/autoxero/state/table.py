@@ -123,15 +123,20 @@ class StateTable:
         item = self.table.get_item(Key=key, ConsistentRead=consistent).get("Item")
         return dict(item) if item is not None else None
 
-    def get_many(self, keys: list[dict[str, str]], consistent: bool = True) -> dict[tuple[str, str], dict[str, Any]]:
-        """The items at `keys` that exist, by (pk, sk): one BatchGetItem per 100 keys (DynamoDB's limit),
-        retrying whatever DynamoDB leaves unprocessed. What a page or a run reads in one go."""
+    def get_many(self, keys: list[dict[str, str]], consistent: bool = True,
+                 projection: tuple[str, ...] = ()) -> dict[tuple[str, str], dict[str, Any]]:
+        """The items at `keys` that exist, by their key: one BatchGetItem per 100 keys (DynamoDB's limit),
+        retrying whatever DynamoDB leaves unprocessed. What a page or a run reads in one go. `projection`:
+        only these attributes (and the key) come back."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
         client = self.table.meta.client
         unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
+        names = {f"#a{n}": name for n, name in enumerate(("pk", "sk", *projection))} if projection else {}
         for start in range(0, len(unique), BATCH_GET_LIMIT):
             request: dict[str, Any] = {self.name: {"Keys": unique[start:start + BATCH_GET_LIMIT],
                                                    "ConsistentRead": consistent}}
+            if names:
+                request[self.name] |= {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
             while request:
                 answer = client.batch_get_item(RequestItems=request)
                 for item in answer["Responses"].get(self.name, []):

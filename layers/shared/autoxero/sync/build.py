@@ -11,14 +11,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autoxero.sync.run import RUN_SECONDS, FlowRun, execute
 
 if TYPE_CHECKING:
-    from autoxero.runtime import Runtime
+    from autoxero.runtime import Kept, Runtime
+    from autoxero.settings import SyncSettings
 
 
 def build_run(rt: Runtime, flow: str, context: LambdaContext | None, dry_run: bool, *,
-              pacer_max_age: float = 0) -> FlowRun:
+              settings: SyncSettings | None = None, pacer_max_age: float = 0, kept: Kept | None = None) -> FlowRun:
     """In Lambda a run stops by the function's deadline; anywhere else (the CLI) by RUN_SECONDS from now,
     which is shorter than the run's lease, so a long manual run can never outlive it. The settings are read
-    once, for the run and its clients. `pacer_max_age`: see `Runtime.autotask_client`."""
+    once, for the run and its clients (or given: the caller just read them). `pacer_max_age`: see
+    `Runtime.autotask_client`; `kept`: what the container keeps between runs (FlowRun.kept)."""
     remaining: Callable[[], int]
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         remaining = context.get_remaining_time_in_millis
@@ -27,10 +29,10 @@ def build_run(rt: Runtime, flow: str, context: LambdaContext | None, dry_run: bo
 
         def remaining() -> int:
             return int((deadline - time.monotonic()) * 1000)
-    settings = rt.settings
+    settings = settings or rt.settings
     return FlowRun(flow=flow, state=rt.state, settings=settings,
                    autotask=rt.autotask_client(settings.autotask, pacer_max_age=pacer_max_age),
-                   xero=rt.xero_client(), dry_run=dry_run, remaining_ms=remaining, **rt.run_options)
+                   xero=rt.xero_client(), dry_run=dry_run, remaining_ms=remaining, kept=kept, **rt.run_options)
 
 
 def execute_run(rt: Runtime, run: FlowRun, body: Callable[[FlowRun], None]) -> dict[str, Any]:

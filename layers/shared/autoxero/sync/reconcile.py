@@ -20,29 +20,33 @@ from autoxero.mapping.reconcile import (
     compare,
     compare_purchases,
 )
+from autoxero.state import AttentionItem
 from autoxero.sync.purchase_orders import FLOW as PURCHASES
 from autoxero.sync.purchase_orders import orders_in_scope
-from autoxero.sync.reference import autotask_reference
+from autoxero.sync.reference import autotask_reference, xero_organisation
 from autoxero.sync.run import FlowRun
+from autoxero.xero.client import MAX_PAGE_SIZE
 from autoxero.xero.timezones import organisation_zone
 
 
 def reconcile(run: FlowRun) -> Reconciliation:
-    organisation = run.xero.organisation()
+    """Xero's documents are read whole, a thousand to a page; the organisation and Autotask's lists come from
+    the table while fresh, like every run's reference data."""
+    organisation = xero_organisation(run) or run.xero.organisation()
     zone = organisation_zone(organisation.Timezone)
     now = run.now().astimezone(zone)
     base = organisation.BaseCurrency or ""
     start = run.settings.invoices.start_date or now.date().replace(day=1)
     invoices = list(run.autotask.query_models("Invoices", at.Invoice, Query([
         gte("invoiceDateTime", dt.datetime.combine(start, dt.time(), dt.UTC)), eq("isVoided", False)])))
-    entries = run.state.ids.get_many("invoice", [i.id for i in invoices])
+    entries = run.state.ids.statuses("invoice", [i.id for i in invoices])
     documents: dict[str, XeroDocument] = {}
-    for x in run.xero.invoices(where='Type=="ACCREC"'):
+    for x in run.xero.invoices(where='Type=="ACCREC"', page_size=MAX_PAGE_SIZE):
         if x.InvoiceID:
             documents[x.InvoiceID] = XeroDocument(x.InvoiceID, x.InvoiceNumber, "invoice", x.Status or "",
                                                   x.Total or Decimal(0), (x.Status or "") == "PAID",
                                                   x.AmountDue or Decimal(0), x.CurrencyCode or base)
-    for note in run.xero.credit_notes(where='Type=="ACCRECCREDIT"'):
+    for note in run.xero.credit_notes(where='Type=="ACCRECCREDIT"', page_size=MAX_PAGE_SIZE):
         if note.CreditNoteID:
             documents[note.CreditNoteID] = XeroDocument(
                 note.CreditNoteID, note.CreditNoteNumber, "credit_note", note.Status or "", note.Total or Decimal(0),
@@ -51,10 +55,9 @@ def reconcile(run: FlowRun) -> Reconciliation:
     linked = {e.xero_id for e in entries.values() if e.xero_id}
     numbers = {(i.invoiceNumber or "") for i in invoices} - {""}
     unlinked = [d for d in documents.values() if d.xero_id not in linked and d.number in numbers]
-    held = {item.record_id: item.message for item in run.state.attention.list("invoices")}
-    result = compare(invoices, entries, documents, set(held), unlinked,
-                     skipped={r.record_id for r in run.state.attention.skipped("invoices")}, customers=customers,
-                     base_currency=base, reasons=held)
+    held = {item.record_id: item.message for item in _attention(run) if item.flow == "invoices"}
+    result = compare(invoices, entries, documents, set(held), unlinked, skipped=_skipped(run, "invoices"),
+                     customers=customers, base_currency=base, reasons=held)
     result.period_start, result.period_end = start, now.date()
     result.generated_at, result.zone = now, str(zone)
     result.xero_shortcode, result.organisation = organisation.ShortCode, organisation.Name
@@ -64,8 +67,20 @@ def reconcile(run: FlowRun) -> Reconciliation:
     return result
 
 
-def _ids(run: FlowRun, flow: str) -> set[str]:
-    return {item.record_id for item in run.state.attention.list(flow)}
+def _attention(run: FlowRun) -> list[AttentionItem]:
+    """Every flow's attention items in one query (the invoices' and the purchase orders' are both needed)."""
+    items = run.cache.get("reconcile:attention")
+    if not isinstance(items, list):
+        items = run.cache["reconcile:attention"] = run.state.attention.list()
+    return items
+
+
+def _skipped(run: FlowRun, flow: str) -> set[str]:
+    """The records skipped by a person, every flow's read in one query."""
+    skipped = run.cache.get("reconcile:skipped")
+    if not isinstance(skipped, list):
+        skipped = run.cache["reconcile:skipped"] = run.state.attention.skipped()
+    return {r.record_id for r in skipped if r.flow == flow}
 
 
 def _customers(run: FlowRun, company_ids: set[int], base: str) -> dict[int, Customer]:
@@ -89,7 +104,7 @@ def _purchases(run: FlowRun, base: str, zone: ZoneInfo) -> tuple[list[Row], list
     kind = target(run.settings.purchase_orders).name
     documents: dict[str, XeroDocument] = {}
     if kind == "bill":
-        for bill in run.xero.invoices(where='Type=="ACCPAY"'):
+        for bill in run.xero.invoices(where='Type=="ACCPAY"', page_size=MAX_PAGE_SIZE):
             if bill.InvoiceID:
                 documents[bill.InvoiceID] = XeroDocument(
                     bill.InvoiceID, bill.InvoiceNumber, "bill", bill.Status or "", bill.SubTotal or Decimal(0),
@@ -104,6 +119,6 @@ def _purchases(run: FlowRun, base: str, zone: ZoneInfo) -> tuple[list[Row], list
                           (o.submitDateTime or o.createDateTime or run.now()).astimezone(zone).date(),
                           purchase_total(o, items.get(o.id, [])),
                           vendors.get(o.vendorID, Customer("", base)).currency) for o in due]
-    skipped = {r.record_id for r in run.state.attention.skipped(PURCHASES)}
-    return compare_purchases(purchases, run.state.ids.get_many(kind, [o.id for o in due]), documents,
-                             _ids(run, PURCHASES), skipped)
+    return compare_purchases(purchases, run.state.ids.statuses(kind, [o.id for o in due]), documents,
+                             {item.record_id for item in _attention(run) if item.flow == PURCHASES},
+                             _skipped(run, PURCHASES))

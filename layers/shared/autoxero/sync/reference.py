@@ -58,7 +58,10 @@ def _stored_pieces(run: FlowRun) -> dict[str, CachedPiece]:
     any usually needs several (an invoice: accounts, tax rates, items, tracking, themes, organisation)."""
     stored = run.cache.get("xero_reference:stored")
     if not isinstance(stored, dict):
-        stored = run.cache["xero_reference:stored"] = run.state.xero_reference.get_many(list(XERO_PIECES))
+        def read() -> dict[str, CachedPiece]:
+            return run.state.xero_reference.get_many(list(XERO_PIECES))
+
+        stored = run.cache["xero_reference:stored"] = run.kept.get("xero-reference", read) if run.kept else read()
     return stored
 
 
@@ -68,7 +71,11 @@ def _xero_piece(run: FlowRun, piece: str) -> list[Any]:
     cache, settings = run.state.xero_reference, settings_fingerprint(run)
     stored = _stored_pieces(run).get(piece)
     if stored and stored.fresh(cache.now(), settings):
-        return [model.model_validate(r) for r in json.loads(stored.document)]
+        def parse() -> list[Any]:
+            return [model.model_validate(r) for r in json.loads(stored.document)]
+
+        # The fingerprint names the content: a list kept under it is the stored list, however long ago it was parsed.
+        return run.kept.get(f"xero-{piece}#{stored.fingerprint}", parse) if run.kept else parse()
     answer = getattr(run.xero, operation)()
     records = answer if isinstance(answer, list) else [answer]
     if not run.dry_run:
@@ -94,15 +101,17 @@ def xero_reference(run: FlowRun) -> XeroReference:
     def source(piece: str) -> Callable[[], list[Any]]:
         return lambda: _xero_piece(run, piece)
 
-    def organisation() -> xm.Organisation | None:
-        found = _xero_piece(run, "organisation")
-        return found[0] if found else None
-
     reference = XeroReference(accounts=source("accounts"), tax_rates=source("tax_rates"), items=source("items"),
                               tracking=source("tracking"), themes=source("themes"),
-                              currencies=source("currencies"), organisation=organisation)
+                              currencies=source("currencies"), organisation=lambda: xero_organisation(run))
     run.cache["xero_reference"] = reference
     return reference
+
+
+def xero_organisation(run: FlowRun) -> xm.Organisation | None:
+    """The organisation (name, short code, time zone, base currency), kept in the table like every list."""
+    found = _xero_piece(run, "organisation")
+    return found[0] if found else None
 
 
 def xero_reference_versions(run: FlowRun, pieces: Iterable[str] = XERO_PIECES) -> dict[str, str]:
@@ -161,14 +170,23 @@ def autotask_reference(run: FlowRun, *, for_invoices: bool = True, fresh: bool =
         return cached
     names = tuple(_ENTITIES) if for_invoices else _CONTACTS_ONLY
     name = f"autotask-reference-{'invoices' if for_invoices else 'contacts'}"
-    cached_entry = None if fresh else run.state.cache.get(name)
-    if cached_entry and cached_entry.expires_at > time.time():
-        reference = _from_document(cached_entry.document)
-    else:
-        reference = _read_autotask(run.autotask, names)
+
+    def load() -> AutotaskReference:
+        cached_entry = None if fresh else run.state.cache.get(name)
+        if cached_entry and cached_entry.expires_at > time.time():
+            return _from_document(cached_entry.document)
+        read = _read_autotask(run.autotask, names)
         if not run.dry_run:
-            run.state.cache.put(name, CacheEntry(_to_document(reference, names),
-                                                 time.time() + AUTOTASK_CACHE_SECONDS))
+            run.state.cache.put(name, CacheEntry(_to_document(read, names), time.time() + AUTOTASK_CACHE_SECONDS))
+        return read
+
+    if run.kept is None:
+        reference = load()
+    elif fresh:
+        reference = load()
+        run.kept.put(name, reference)
+    else:
+        reference = run.kept.get(name, load)
     run.cache[key] = reference
     return reference
 

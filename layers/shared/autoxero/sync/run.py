@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from autoxero.alerts import Alerts
     from autoxero.autotask.client import AutotaskClient
     from autoxero.autotask.records import MalformedRecord
+    from autoxero.runtime import Kept
     from autoxero.settings import SyncSettings
     from autoxero.xero.client import XeroClient
 
@@ -51,6 +52,7 @@ class FlowRun:
     stopped: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     lease_holder: str | None = None
+    kept: Kept | None = None  # what the container keeps between runs for a short while (the console's pages)
 
     def hold(self) -> None:
         """Called before every write: renew this run's lease, or raise LeaseLost when it lapsed and another run
@@ -70,14 +72,17 @@ class FlowRun:
                              {"entity": record.entity, "problems": list(record.problems)}), record.label)
 
     def well_formed(self, entity: str, record_id: int) -> None:
-        """A record that was malformed reads well now: its item is cleared (only that item)."""
+        """A record that was malformed reads well now: its item is cleared (only that item). A dry run clears
+        nothing, so it does not even read the list."""
         from autoxero.autotask.records import MALFORMED_CODE
 
+        if self.dry_run:
+            return
         key = f"malformed:{self.flow}"
         if key not in self.cache:
             self.cache[key] = {(item.record_id, item.context.get("entity"))
                                for item in self.attention_items() if item.code == MALFORMED_CODE}
-        if (str(record_id), entity) in self.cache[key] and not self.dry_run:
+        if (str(record_id), entity) in self.cache[key]:
             self.state.attention.clear(self.flow, record_id)
             self.cache[key].discard((str(record_id), entity))
             self.counts["resolved"] += 1
@@ -158,7 +163,8 @@ class FlowRun:
 
 def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None = None,
             lease_seconds: float = LEASE_SECONDS) -> dict[str, Any]:
-    """Run `body` once under the flow's lease; record, measure and alert on what happened."""
+    """Run `body` once under the flow's lease (a dry run without it); record, measure and alert on what
+    happened."""
     from autoxero.autotask.errors import AutotaskAuthError, AutotaskThrottled
     from autoxero.xero.errors import XeroDayLimitReached, XeroNotConnected, XeroReconnectRequired
 
@@ -170,10 +176,12 @@ def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None
             summary["paused"] = True
             logger.info("flow run skipped: paused", flow=run.flow, paused_by=control.by)
             return summary
-    holder = run.state.leases.new_holder()
-    if not run.state.leases.acquire(f"run-{run.flow}", holder, lease_seconds):
-        raise LeaseBusy(f"another {run.flow} run is in progress")
-    run.lease_holder = holder
+    holder = None
+    if not run.dry_run:  # a dry run writes nothing, so it needs no lease: a preview works beside a busy run
+        holder = run.state.leases.new_holder()
+        if not run.state.leases.acquire(f"run-{run.flow}", holder, lease_seconds):
+            raise LeaseBusy(f"another {run.flow} run is in progress")
+        run.lease_holder = holder
     started = time.monotonic()
     connection: str | None = None
     try:
@@ -186,7 +194,8 @@ def execute(run: FlowRun, body: Callable[[FlowRun], None], alerts: Alerts | None
         run.stopped = str(err)
         connection = str(err)
     finally:
-        run.state.leases.release(f"run-{run.flow}", holder)
+        if holder is not None:
+            run.state.leases.release(f"run-{run.flow}", holder)
     summary = run.summary()
     summary["seconds"] = round(time.monotonic() - started, 3)
     if not run.dry_run:

@@ -27,6 +27,10 @@ __all__ = ["TokenGetter", "WriteOutcome", "XeroClient", "content_key", "quote_wh
 
 BATCH_SIZE = 50
 PAGE_SIZE = 100
+# The most a page may hold (Xero's `pageSize`, "allowed values are 1 to 1000": the CData Xero driver's
+# documentation, https://cdn.cdata.com/help/DXM/py/RSBXero_p_Pagesize.htm; the parameter is in the vendored
+# spec, tests/contract/specs/xero_accounting.yaml). For a reader of whole lists, e.g. the reconciliation.
+MAX_PAGE_SIZE = 1000
 IDS_PER_CALL = 50  # IDs= is capped near 52 GUIDs by URL length
 M = TypeVar("M", bound=BaseModel)
 
@@ -96,14 +100,15 @@ class XeroClient(XeroTransport):
     def _records(self, answer: dict[str, Any], key: str, model: type[M]) -> list[M]:
         return [model.model_validate(item) for item in answer.get(key) or []]
 
-    def pages(self, operation: str, key: str, model: type[M], **params: Any) -> Iterator[M]:
+    def pages(self, operation: str, key: str, model: type[M], page_size: int = PAGE_SIZE,
+              **params: Any) -> Iterator[M]:
         """Every page of a paged GET (with line items), until a short page."""
         page = 1
         while True:
-            records = self._records(self._call(self._accounting, operation, page=page, page_size=PAGE_SIZE,
+            records = self._records(self._call(self._accounting, operation, page=page, page_size=page_size,
                                                **params), key, model)
             yield from records
-            if len(records) < PAGE_SIZE:
+            if len(records) < page_size:
                 return
             page += 1
 
@@ -127,8 +132,8 @@ class XeroClient(XeroTransport):
         return found
 
     def invoices(self, *, where: str | None = None, modified_since: datetime | None = None,
-                 statuses: list[str] | None = None) -> Iterator[models.Invoice]:
-        return self.pages("get_invoices", "Invoices", models.Invoice, where=where, statuses=statuses,
+                 statuses: list[str] | None = None, page_size: int = PAGE_SIZE) -> Iterator[models.Invoice]:
+        return self.pages("get_invoices", "Invoices", models.Invoice, page_size, where=where, statuses=statuses,
                           if_modified_since=modified_since, unitdp=4)
 
     def contacts(self, *, where: str | None = None, ids: list[str] | None = None,
@@ -136,9 +141,9 @@ class XeroClient(XeroTransport):
         return self.pages("get_contacts", "Contacts", models.Contact, where=where, i_ds=ids,
                           include_archived=include_archived, if_modified_since=modified_since)
 
-    def credit_notes(self, *, where: str | None = None,
-                     modified_since: datetime | None = None) -> Iterator[models.CreditNote]:
-        return self.pages("get_credit_notes", "CreditNotes", models.CreditNote, where=where,
+    def credit_notes(self, *, where: str | None = None, modified_since: datetime | None = None,
+                     page_size: int = PAGE_SIZE) -> Iterator[models.CreditNote]:
+        return self.pages("get_credit_notes", "CreditNotes", models.CreditNote, page_size, where=where,
                           if_modified_since=modified_since, unitdp=4)
 
     def purchase_orders(self, *, modified_since: datetime | None = None) -> Iterator[models.PurchaseOrder]:
