@@ -112,3 +112,37 @@ def test_a_mapping_change_is_reviewed_then_pushed_with_who(local, synced):
     stale = request(local, "/console/mappings/push", OPERATOR, "POST",
                     {"document": html.unescape(document), "base_version": str(version), "csrf": token})
     assert stale["statusCode"] == 409
+
+
+def _listed(page: dict) -> set[int]:
+    return {int(i) for i in re.findall(r'<a href="/console/invoices/(\d+)">', page["body"])}
+
+
+def test_invoice_search_by_number_id_and_customer(local, synced, demo_fixture):
+    autotask = demo_fixture["autotask"]
+    invoice = next(i for i in autotask["Invoices"] if i["id"] == 24005)
+    company = next(c for c in autotask["Companies"] if c["id"] == invoice["companyID"])
+    theirs = {i["id"] for i in autotask["Invoices"] if i["companyID"] == company["id"]}
+    word = company["companyName"].split()[0]
+    named = {c["id"] for c in autotask["Companies"] if word.lower() in c["companyName"].lower()}
+
+    assert _listed(request(local, f"/console/invoices?q={invoice['invoiceNumber']}", VIEWER)) == {24005}
+    assert _listed(request(local, "/console/invoices?q=24005", VIEWER)) == {24005}  # an id
+    by_name = _listed(request(local, f"/console/invoices?q={word}", VIEWER))
+    assert theirs <= by_name or len(by_name) == 50
+    assert by_name and all(next(i for i in autotask["Invoices"] if i["id"] == found)["companyID"] in named
+                           for found in by_name)
+    assert _listed(request(local, "/console/invoices?q=No+Such+Customer+Ltd", VIEWER)) == set()
+
+
+def test_an_attention_item_links_to_its_history(local, synced):
+    item = synced.state.attention.list("invoices")[0]
+    listing = request(local, "/console/attention", VIEWER)
+    link = f'href="/console/records/invoices/{item.record_id}"'
+    assert link in listing["body"]
+    page = request(local, f"/console/records/invoices/{item.record_id}", VIEWER)
+    assert page["statusCode"] == 200 and item.message in page["body"]
+    history = [e.action for e in synced.state.ledger.history("invoices", item.record_id)]
+    assert history and all(action in page["body"] for action in history)
+    assert request(local, "/console/records/nonsense/1", VIEWER)["statusCode"] == 404
+    assert request(local, f"/console/records/invoices/{item.record_id}", None)["statusCode"] == 401

@@ -16,9 +16,13 @@ from autoxero.secrets import SecretStore
 from autoxero.state import State, StateTable
 
 if TYPE_CHECKING:  # the webhook receivers never pay for importing the Xero SDK
+    from collections.abc import Callable
+
     from autoxero.alerts import Alerts
     from autoxero.autotask.client import AutotaskClient
-    from autoxero.settings import SyncSettings
+    from autoxero.autotask.pacing import Pacer
+    from autoxero.autotask.zone import DynamoZoneCache
+    from autoxero.settings import AutotaskSettings, SyncSettings
     from autoxero.xero.client import XeroClient
     from autoxero.xero.tokens import TokenManager
 
@@ -31,6 +35,7 @@ class Runtime:
         self.autotask_options: dict[str, Any] = {}
         self.run_options: dict[str, Any] = {}
         self.token_options: dict[str, Any] = {}
+        self._kept_pacer: tuple[Pacer, AutotaskSettings, float] | None = None
 
     @cached_property
     def config(self) -> RuntimeConfig:
@@ -81,19 +86,43 @@ class Runtime:
                           identity_url=self.config.xero_identity_url, on_unauthorized=tokens.rejected,
                           **{**self.xero_options, **options})
 
-    def autotask_client(self, **options: Any) -> AutotaskClient:
-        from autoxero.autotask.client import AutotaskClient, DynamoZoneCache
+    @cached_property
+    def _zone_cache(self) -> DynamoZoneCache:
+        from autoxero.autotask.zone import DynamoZoneCache
+
+        return DynamoZoneCache(self.state.cache, self.state.table.now)
+
+    def autotask_client(self, settings: AutotaskSettings | None = None, *, pacer_max_age: float = 0,
+                        **options: Any) -> AutotaskClient:
+        """A client for one run. `settings`: the run's own (read once per run), else read now. `pacer_max_age`:
+        how long this container may keep handing out one pacer's block of granted requests (see `_pacer`)."""
+        from autoxero.autotask.client import AutotaskClient
         from autoxero.autotask.limiter import DynamoLimiter
-        from autoxero.autotask.pacing import Pacer
 
         secret = self.secrets.read(self.config.autotask_secret_id)
         merged = {**self.autotask_options, **options}
         clock = merged.pop("clock", None) or time.time  # local tools pace on the sandbox clock
-        pacer = merged.pop("pacer", None) or Pacer(self.state.autotask_quota, self.settings.autotask, clock=clock)
+        pacer = merged.pop("pacer", None) or self._pacer(settings or self.settings.autotask, clock, pacer_max_age)
         return AutotaskClient.from_secret(secret, zone_lookup_url=self.config.autotask_zone_lookup_url,
-                                          zone_cache=DynamoZoneCache(self.state.cache, self.state.table.now),
+                                          zone_cache=self._zone_cache,
                                           limiter=merged.pop("limiter", None) or DynamoLimiter(self.state.table),
                                           pacer=pacer, **merged)
+
+    def _pacer(self, settings: AutotaskSettings, clock: Callable[[], float], max_age: float) -> Pacer:
+        """A new pacer (a run's first request reads ThresholdInformation), or, with `max_age`, the one this
+        container made less than `max_age` seconds ago under the same settings. The console's pages are small
+        reads seconds apart: each reading the threshold and reserving a fresh block would cost more table and
+        Autotask calls than the page itself. The kept pacer's requests were reserved in the table when granted,
+        so the stack-wide count stays right; its reading is at most `max_age` old."""
+        from autoxero.autotask.pacing import Pacer
+
+        kept = self._kept_pacer
+        if max_age > 0 and kept is not None and kept[1] == settings and time.monotonic() - kept[2] < max_age:
+            return kept[0]
+        pacer = Pacer(self.state.autotask_quota, settings, clock=clock)
+        if max_age > 0:
+            self._kept_pacer = (pacer, settings, time.monotonic())
+        return pacer
 
 
 _runtime: Runtime | None = None

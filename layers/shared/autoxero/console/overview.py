@@ -8,12 +8,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from autoxero.state import AttentionItem, ControlStatus
+from autoxero.console import FLOWS
+from autoxero.state import AttentionItem, Control, ControlStatus, Runs, SettingsStore
+from autoxero.state.table import control_key, run_key, settings_key
 
 if TYPE_CHECKING:
     from autoxero.runtime import Runtime
 
-FLOWS = ("contacts", "invoices", "purchase_orders", "payments")
 XERO_REFRESH_TOKEN_DAYS = 60  # Xero ends a connection whose refresh token goes unused this long
 
 
@@ -97,13 +98,21 @@ def autotask_health(runs: list[dict[str, Any]], reading: dict[str, int] | None, 
 
 
 def overview(rt: Runtime) -> Overview:
-    runs = []
-    for flow in FLOWS:
-        last = rt.state.runs.last(flow)
-        runs.append({"flow": flow, **(last or {})})
-    attention = sorted(rt.state.attention.list(), key=lambda i: i.last_seen, reverse=True)
-    health = autotask_health(runs, rt.state.autotask_quota.last_reading(),
-                             float(rt.settings.autotask.max_database_share))
+    """Three table reads: one BatchGetItem for the runs, the switch, the settings and the quota reading; the
+    attention list; the count of skipped records."""
+    state = rt.state
+    quota = state.autotask_quota
+    items = state.table.get_many([*(run_key(flow) for flow in FLOWS), control_key(), settings_key(),
+                                  quota.reading_key])
+    runs = [{"flow": flow, **(Runs.parse(flow, items.get(_pair(run_key(flow)))) or {})} for flow in FLOWS]
+    settings, _ = SettingsStore.parse(items.get(_pair(settings_key())))
+    attention = sorted(state.attention.list(), key=lambda i: i.last_seen, reverse=True)
+    health = autotask_health(runs, quota.parse_reading(items.get(_pair(quota.reading_key))),
+                             float(settings.autotask.max_database_share))
     return Overview(xero=xero_health(rt), autotask=health, runs=runs,
-                    control=rt.state.control.status(), attention=attention,
-                    skipped=len(rt.state.attention.skipped()))
+                    control=Control.parse(items.get(_pair(control_key()))), attention=attention,
+                    skipped=state.attention.skipped_count())
+
+
+def _pair(key: dict[str, str]) -> tuple[str, str]:
+    return key["pk"], key["sk"]

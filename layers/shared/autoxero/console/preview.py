@@ -11,7 +11,6 @@ if TYPE_CHECKING:
 
     from autoxero.runtime import Runtime
 
-FLOWS = ("contacts", "invoices", "purchase_orders", "payments")
 
 
 @dataclass
@@ -42,11 +41,11 @@ def _describe(detail: Any) -> tuple[str, list[str]]:
     return "; ".join(parts), lines
 
 
-def preview(rt: Runtime, flow: str, context: LambdaContext | None) -> Preview:
+def preview(rt: Runtime, flow: str, context: LambdaContext | None, pacer_max_age: float = 0) -> Preview:
     from autoxero.sync.build import build_run, execute_run
     from autoxero.sync.flows import flow_named
 
-    run = build_run(rt, flow, context, dry_run=True)
+    run = build_run(rt, flow, context, dry_run=True, pacer_max_age=pacer_max_age)
     summary = execute_run(rt, run, flow_named(flow).run)
     result = Preview(flow, summary=summary)
     for plan in run.plans:

@@ -124,6 +124,18 @@ class Attention:
     def skipped(self, flow: str | None = None) -> builtins.list[SkippedRecord]:
         return [SkippedRecord.from_item(i) for i in _index(self._t, SKIP_INDEX_PK, flow)]
 
+    def skipped_count(self) -> int:
+        """How many records are skipped (the index answers the count, not the records)."""
+        total = 0
+        kwargs: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq(SKIP_INDEX_PK),
+                                  "Select": "COUNT"}
+        while True:
+            answer = self._t.table.query(**kwargs)
+            total += int(answer.get("Count", 0))
+            if "LastEvaluatedKey" not in answer:
+                return total
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def skipped_ids(self, flow: str) -> set[str]:
         """One query for a whole run's worth of records."""
         return {str(i["record_id"]) for i in _index(self._t, SKIP_INDEX_PK, flow)}

@@ -46,7 +46,11 @@ class Control:
         self._ledger = Ledger(table)
 
     def status(self) -> ControlStatus:
-        item = self._t.get(control_key())
+        return self.parse(self._t.get(control_key()))
+
+    @staticmethod
+    def parse(item: dict[str, Any] | None) -> ControlStatus:
+        """The switch from its item (`control_key()`), read alone or in a batch."""
         if not item:
             return ControlStatus(paused=True, by=None, at=None, reason=NEVER_RESUMED)
         at = datetime.fromtimestamp(float(item["at"]), UTC) if item.get("at") is not None else None

@@ -17,7 +17,6 @@ from typing import Any, Literal, TypedDict, cast
 from autoxero.state.table import StateTable, map_key, reverse_map_key, unless_condition_fails
 
 Status = Literal["pending", "synced", "failed", "voided", "deleted"]
-_BATCH_GET_LIMIT = 100
 
 
 class MapExtra(TypedDict, total=False):
@@ -97,29 +96,16 @@ class IdMap:
         item = self._t.get(map_key(kind, autotask_id))
         return MapEntry.from_item(item) if item else None
 
-    def _batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
-        """BatchGetItem, 100 keys a call, retrying whatever DynamoDB leaves unprocessed."""
-        items: list[dict[str, Any]] = []
-        client = self._t.table.meta.client
-        for start in range(0, len(keys), _BATCH_GET_LIMIT):
-            request: dict[str, Any] = {self._t.name: {"Keys": keys[start:start + _BATCH_GET_LIMIT],
-                                                      "ConsistentRead": True}}
-            while request:
-                answer = client.batch_get_item(RequestItems=request)
-                items.extend(answer["Responses"].get(self._t.name, []))
-                request = dict(answer.get("UnprocessedKeys") or {})
-        return items
-
     def get_many(self, kind: str, autotask_ids: Iterable[str | int]) -> dict[str, MapEntry]:
         """One BatchGetItem per 100 ids: the way a run reads the map for a whole page of records."""
         ids = list(dict.fromkeys(str(i) for i in autotask_ids))
-        entries = (MapEntry.from_item(item) for item in self._batch_get([map_key(kind, i) for i in ids]))
+        entries = (MapEntry.from_item(item) for item in self._t.get_many([map_key(kind, i) for i in ids]).values())
         return {entry.autotask_id: entry for entry in entries}
 
     def by_xero_ids(self, kind: str, xero_ids: Iterable[str]) -> dict[str, MapEntry]:
         """Xero id -> entry, for the ids the map knows (two batched reads, whatever the count)."""
         keys = [reverse_map_key(kind, x) for x in dict.fromkeys(xero_ids)]
-        autotask_ids = [str(item["autotask_id"]) for item in self._batch_get(keys)]
+        autotask_ids = [str(item["autotask_id"]) for item in self._t.get_many(keys).values()]
         return {e.xero_id: e for e in self.get_many(kind, autotask_ids).values() if e.xero_id}
 
     def mark_pending(self, kind: str, autotask_id: str | int, identity: Identity, content_hash: str) -> bool:

@@ -73,8 +73,16 @@ class RequestQuota:
         self._t.table.put_item(Item={"pk": self._pk, "sk": _READING, "threshold": threshold, "count": count,
                                      "own": own, "at": int(now), "ttl": int(now) + _KEEP_SECONDS})
 
+    @property
+    def reading_key(self) -> dict[str, str]:
+        return {"pk": self._pk, "sk": _READING}
+
     def last_reading(self) -> dict[str, int] | None:
-        item = self._t.get({"pk": self._pk, "sk": _READING})
+        return self.parse_reading(self._t.get(self.reading_key))
+
+    @staticmethod
+    def parse_reading(item: dict[str, Any] | None) -> dict[str, int] | None:
+        """The last ThresholdInformation reading from its item (`reading_key`), read alone or in a batch."""
         return {k: int(str(item[k])) for k in ("threshold", "count", "own", "at")} if item else None
 
     def paused_until(self) -> float:

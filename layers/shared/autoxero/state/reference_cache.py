@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from autoxero.state.table import StateTable, cache_key
 
@@ -37,6 +38,13 @@ class CachedPiece:
         return self.settings == settings and now - self.read_at < ttl
 
 
+def _piece(item: dict[str, Any] | None) -> CachedPiece | None:
+    if not item or "document" not in item:
+        return None
+    return CachedPiece(str(item["document"]), float(str(item["read_at"])), str(item.get("settings", "")),
+                       str(item["fingerprint"]))
+
+
 class ReferenceCache:
     def __init__(self, table: StateTable) -> None:
         self._t = table
@@ -45,11 +53,13 @@ class ReferenceCache:
         return self._t.now()
 
     def get(self, piece: str) -> CachedPiece | None:
-        item = self._t.get(cache_key(_name(piece)), consistent=False)
-        if not item or "document" not in item:
-            return None
-        return CachedPiece(str(item["document"]), float(str(item["read_at"])), str(item.get("settings", "")),
-                           str(item["fingerprint"]))
+        return _piece(self._t.get(cache_key(_name(piece)), consistent=False))
+
+    def get_many(self, pieces: list[str]) -> dict[str, CachedPiece]:
+        """The stored pieces among `pieces`, fresh or not: one BatchGetItem."""
+        items = self._t.get_many([cache_key(_name(p)) for p in pieces], consistent=False)
+        found = {p: _piece(items.get((cache_key(_name(p))["pk"], cache_key(_name(p))["sk"]))) for p in pieces}
+        return {p: entry for p, entry in found.items() if entry is not None}
 
     def put(self, piece: str, document: str, settings: str) -> CachedPiece:
         entry = CachedPiece(document, self._t.now(), settings, fingerprint(document))

@@ -17,7 +17,11 @@ class Runs:
                                      "summary": json.dumps(summary, default=str, sort_keys=True)})
 
     def last(self, flow: str) -> dict[str, Any] | None:
-        item = self._t.get(run_key(flow))
+        return self.parse(flow, self._t.get(run_key(flow)))
+
+    @staticmethod
+    def parse(flow: str, item: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A flow's last run from its item (`run_key(flow)`), read alone or in a batch."""
         if not item:
             return None
         return {"flow": flow, "at": int(item["at"]), **json.loads(str(item["summary"]))}

@@ -33,7 +33,11 @@ class SettingsStore:
 
     def load(self) -> tuple[SyncSettings, int]:
         """The current settings and their version; defaults (version 0) when none were ever saved."""
-        item = self._t.get(settings_key())
+        return self.parse(self._t.get(settings_key()))
+
+    @staticmethod
+    def parse(item: dict[str, Any] | None) -> tuple[SyncSettings, int]:
+        """The settings and their version from the item at `settings_key()`, read alone or in a batch."""
         if not item:
             return SyncSettings(), 0
         return SyncSettings.model_validate_json(str(item["document"])), int(item["version"])

@@ -95,6 +95,7 @@ def setup_token_key(token_hash: str) -> dict[str, str]:
     return {"pk": f"SETUP#{token_hash}", "sk": "SETUP"}
 
 
+BATCH_GET_LIMIT = 100
 ATTENTION_INDEX_PK = "ATTENTION"
 SKIP_INDEX_PK = "SKIPPED"
 
@@ -121,3 +122,19 @@ class StateTable:
     def get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None:
         item = self.table.get_item(Key=key, ConsistentRead=consistent).get("Item")
         return dict(item) if item is not None else None
+
+    def get_many(self, keys: list[dict[str, str]], consistent: bool = True) -> dict[tuple[str, str], dict[str, Any]]:
+        """The items at `keys` that exist, by (pk, sk): one BatchGetItem per 100 keys (DynamoDB's limit),
+        retrying whatever DynamoDB leaves unprocessed. What a page or a run reads in one go."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        client = self.table.meta.client
+        unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {self.name: {"Keys": unique[start:start + BATCH_GET_LIMIT],
+                                                   "ConsistentRead": consistent}}
+            while request:
+                answer = client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.name, []):
+                    found[(str(item["pk"]), str(item["sk"]))] = dict(item)
+                request = dict(answer.get("UnprocessedKeys") or {})
+        return found

@@ -14,9 +14,11 @@ if TYPE_CHECKING:
     from autoxero.runtime import Runtime
 
 
-def build_run(rt: Runtime, flow: str, context: LambdaContext | None, dry_run: bool) -> FlowRun:
+def build_run(rt: Runtime, flow: str, context: LambdaContext | None, dry_run: bool, *,
+              pacer_max_age: float = 0) -> FlowRun:
     """In Lambda a run stops by the function's deadline; anywhere else (the CLI) by RUN_SECONDS from now,
-    which is shorter than the run's lease, so a long manual run can never outlive it."""
+    which is shorter than the run's lease, so a long manual run can never outlive it. The settings are read
+    once, for the run and its clients. `pacer_max_age`: see `Runtime.autotask_client`."""
     remaining: Callable[[], int]
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         remaining = context.get_remaining_time_in_millis
@@ -25,7 +27,9 @@ def build_run(rt: Runtime, flow: str, context: LambdaContext | None, dry_run: bo
 
         def remaining() -> int:
             return int((deadline - time.monotonic()) * 1000)
-    return FlowRun(flow=flow, state=rt.state, settings=rt.settings, autotask=rt.autotask_client(),
+    settings = rt.settings
+    return FlowRun(flow=flow, state=rt.state, settings=settings,
+                   autotask=rt.autotask_client(settings.autotask, pacer_max_age=pacer_max_age),
                    xero=rt.xero_client(), dry_run=dry_run, remaining_ms=remaining, **rt.run_options)
 
 

@@ -15,6 +15,7 @@ from autoxero.mapping.billing import Charges, charges_to_read
 from autoxero.mapping.common import content_hash
 from autoxero.mapping.reference import AutotaskReference, XeroReference
 from autoxero.state import CacheEntry
+from autoxero.state.reference_cache import CachedPiece
 from autoxero.xero import models as xm
 
 if TYPE_CHECKING:
@@ -52,17 +53,27 @@ def settings_fingerprint(run: FlowRun) -> str:
     return content_hash(run.settings.model_dump(mode="json"))
 
 
+def _stored_pieces(run: FlowRun) -> dict[str, CachedPiece]:
+    """Every list the table holds, read in one BatchGetItem when a mapping first needs one: a run that needs
+    any usually needs several (an invoice: accounts, tax rates, items, tracking, themes, organisation)."""
+    stored = run.cache.get("xero_reference:stored")
+    if not isinstance(stored, dict):
+        stored = run.cache["xero_reference:stored"] = run.state.xero_reference.get_many(list(XERO_PIECES))
+    return stored
+
+
 def _xero_piece(run: FlowRun, piece: str) -> list[Any]:
     """One list from the table while it is fresh (6 h, same settings), else from Xero (then stored)."""
     operation, model = XERO_PIECES[piece]
     cache, settings = run.state.xero_reference, settings_fingerprint(run)
-    stored = cache.get(piece)
+    stored = _stored_pieces(run).get(piece)
     if stored and stored.fresh(cache.now(), settings):
         return [model.model_validate(r) for r in json.loads(stored.document)]
     answer = getattr(run.xero, operation)()
     records = answer if isinstance(answer, list) else [answer]
     if not run.dry_run:
-        cache.put(piece, json.dumps([r.model_dump(mode="json") for r in records], sort_keys=True), settings)
+        _stored_pieces(run)[piece] = cache.put(
+            piece, json.dumps([r.model_dump(mode="json") for r in records], sort_keys=True), settings)
     return records
 
 
@@ -104,6 +115,8 @@ def forget_xero_reference(run: FlowRun, pieces: set[str]) -> None:
     """Xero refused a code the cached list had: read those lists afresh next time."""
     if pieces and not run.dry_run:
         run.state.xero_reference.forget(pieces)
+        for piece in pieces:
+            _stored_pieces(run).pop(piece, None)
 
 
 AUTOTASK_CACHE_SECONDS = 3600

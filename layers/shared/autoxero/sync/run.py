@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from autoxero.alerts import Notice, digest
 from autoxero.mapping.common import Problem
 from autoxero.observability import logger, metrics
-from autoxero.state import LeaseBusy, LeaseLost, State
+from autoxero.state import AttentionItem, LeaseBusy, LeaseLost, State
 
 if TYPE_CHECKING:
     from autoxero.alerts import Alerts
@@ -76,7 +76,7 @@ class FlowRun:
         key = f"malformed:{self.flow}"
         if key not in self.cache:
             self.cache[key] = {(item.record_id, item.context.get("entity"))
-                               for item in self.state.attention.list(self.flow) if item.code == MALFORMED_CODE}
+                               for item in self.attention_items() if item.code == MALFORMED_CODE}
         if (str(record_id), entity) in self.cache[key] and not self.dry_run:
             self.state.attention.clear(self.flow, record_id)
             self.cache[key].discard((str(record_id), entity))
@@ -124,13 +124,28 @@ class FlowRun:
     def without_skipped(self, records: list[R], record_id: Callable[[R], int | str],
                         flow: str | None = None) -> list[R]:
         """The records a person has not marked never to sync (`autoxero attention skip`): one query per run."""
-        key = f"skipped:{flow or self.flow}"
-        if key not in self.cache:
-            self.cache[key] = self.state.attention.skipped_ids(flow or self.flow)
-        kept = [r for r in records if str(record_id(r)) not in self.cache[key]]
+        skipped = self.skipped_ids(flow)
+        kept = [r for r in records if str(record_id(r)) not in skipped]
         if len(kept) < len(records):
             self.counts["skipped_by_person"] += len(records) - len(kept)
         return kept
+
+    def attention_items(self, flow: str | None = None) -> list[AttentionItem]:
+        """The flow's attention list as this run first read it (one query, shared by its readers: the malformed
+        records' check and the console's pages). Items this run raises are not in it."""
+        key = f"attention-items:{flow or self.flow}"
+        if key not in self.cache:
+            self.cache[key] = self.state.attention.list(flow or self.flow)
+        items: list[AttentionItem] = self.cache[key]
+        return items
+
+    def skipped_ids(self, flow: str | None = None) -> set[str]:
+        """The records a person marked never to sync, as this run first read them (one query per flow)."""
+        key = f"skipped:{flow or self.flow}"
+        if key not in self.cache:
+            self.cache[key] = self.state.attention.skipped_ids(flow or self.flow)
+        ids: set[str] = self.cache[key]
+        return ids
 
     def plan(self, record_id: str | int, action: str, label: str, detail: Any = None) -> None:
         self.plans.append({"record": str(record_id), "label": label, "action": action, "detail": detail})
