@@ -126,7 +126,7 @@ def _rotation_not_stored() -> Callable[[], None]:
     refresh token, which Xero accepts for its 30-minute grace only."""
     from autoxero.xero.tokens import TokenManager
 
-    def rotate_without_storing(self: TokenManager, secret: dict[str, Any]) -> dict[str, Any]:
+    def rotate_without_storing(self: TokenManager, secret: Any) -> dict[str, Any]:
         self.refreshes += 1
         return self._fetch(secret)
 

@@ -10,11 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from autoxero.webhooks import autotask_signature, xero_signature
+from autoxero_cli.localenv import LOCAL_STACK_NAME
+from autoxero_cli.names import generated_name, local_suffix
 
 HERE = Path(__file__).parent
 XERO_WEBHOOK_KEY = "sandbox-xero-webhook-key"
 AUTOTASK_WEBHOOK_SECRET = "sandbox-autotask-webhook-secret"  # noqa: S105 (the sandbox's, not a real one)
 TENANT_ID = "6d8b8a1e-3c2f-4a8e-9f1b-2a7c5d9e0b11"
+
+
+def queue_arn(logical_id: str) -> str:
+    """The local stack's queue, named as CloudFormation names it (cli/autoxero_cli/names.py)."""
+    name = generated_name(LOCAL_STACK_NAME, logical_id, local_suffix(LOCAL_STACK_NAME, logical_id), 80)
+    return f"arn:aws:sqs:us-east-1:123456789012:{name}"
 
 
 def api_event(method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None,
@@ -60,7 +68,7 @@ def main() -> None:
                                 "event_date": "2026-11-26T08:00:00.000", "tenant_id": TENANT_ID}, sort_keys=True),
             "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795680000000"},
             "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:autoxero-local-xero-events",
+            "eventSourceARN": queue_arn("XeroEventsQueue"),
             "awsRegion": "us-east-1"}]},
         "sqs_autotask_events.json": {"Records": [{
             "messageId": "2e1424d4-f796-459a-8184-9c92662be6da", "receiptHandle": "AQEBzWwaftRI0KuVm4tP+/7q1rGgNqicHq",
@@ -68,7 +76,7 @@ def main() -> None:
                                 "guid": "7f3c1b7e-9d1e-4c55-8a7e-4a2b9f0c1d22", "company_id": None}, sort_keys=True),
             "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795680000000"},
             "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:autoxero-local-autotask-events",
+            "eventSourceARN": queue_arn("AutotaskEventsQueue"),
             "awsRegion": "us-east-1"}]},
     }
     for name, event in events.items():

@@ -99,6 +99,21 @@ def test_a_refused_document_is_sent_again_after_a_settings_change(local):
     assert any(i["InvoiceNumber"] == "AT-DUP-1" for i in local.sandbox.xero.state("Invoices"))
 
 
+def test_a_held_invoice_is_sent_again_when_a_record_it_is_made_from_changes_in_autotask(local):
+    """Held for a tax type Xero does not have (the company is tax exempt); once the company is no longer exempt
+    in Autotask, the invoice is made from different inputs and goes, without a person's retry."""
+    tenant = Tenant().company(32, "November Ltd", isTaxExempt=True).invoice(3005, 32, "EX-1", [(1, 10, STANDARD,
+                                                                                                 SUPPORT)])
+    rt = settle(local, tenant, {"invoices": {"tax": {"exempt_tax_type": "NOSUCHRATE"}}})
+    run(rt)
+    assert set(attention(rt, "invoices")) == {"3005"}
+    xero_calls(local)
+    assert run(rt).get("held") == 1 and puts(xero_calls(local)) == 0
+    local.sandbox.autotask.touch("Companies", 32, {"isTaxExempt": False})
+    assert run(rt)["created"] == 1
+    assert [i["InvoiceNumber"] for i in local.sandbox.xero.state("Invoices") if i["InvoiceNumber"] == "EX-1"]
+
+
 def add_invoice(local, iid: int, number: str) -> None:
     local.sandbox.autotask.create("Invoices", {
         "id": iid, "companyID": 80, "invoiceNumber": number, "invoiceDateTime": "2026-11-02T00:00:00Z",

@@ -60,3 +60,28 @@ def test_the_fingerprint_changes_with_each_input_and_only_then():
                 inputs_hash(_invoice(), [_item(rate=11)], {"invoices": {"number_prefix": ""}}, {"accounts": "a1"}),
                 inputs_hash(_invoice(), [_item()], {"invoices": {"number_prefix": "AT-"}}, {"accounts": "a1"}),
                 inputs_hash(_invoice(), [_item()], {"invoices": {"number_prefix": ""}}, {"accounts": "a2"})}) == 5
+
+
+def test_the_fingerprint_changes_with_each_record_the_invoice_is_made_from():
+    """A refused invoice is tried again when its company, a line's charge, the product it sells or its tax
+    category changes in Autotask, not only the invoice and its items."""
+    from autoxero.mapping.billing import Charges, invoice_sources
+    from autoxero.mapping.reference import AutotaskReference
+
+    def fingerprint(company=None, charge=None, product=None, category=None):
+        company = company or at.Company.model_validate({"id": 5, "companyName": "Acme", "isTaxExempt": False})
+        charge = charge or at.Charge.model_validate({"id": 70, "productID": 80})
+        product = product or at.Product.model_validate({"id": 80, "name": "Router", "sku": "RTR-1"})
+        category = category or at.TaxCategory.model_validate({"id": 3, "name": "Standard"})
+        item = _item(projectChargeID=70, taxCategoryID=3)
+        ref = AutotaskReference(products={80: product}, tax_categories={3: category})
+        made_of = invoice_sources(company, [item], Charges({"ProjectCharges": {70: charge}}), ref)
+        return inputs_hash(_invoice(), [item], {}, {}, made_of)
+
+    base = fingerprint()
+    assert base == fingerprint()
+    assert len({base,
+                fingerprint(company=at.Company.model_validate({"id": 5, "companyName": "Acme", "isTaxExempt": True})),
+                fingerprint(charge=at.Charge.model_validate({"id": 70, "productID": 81})),
+                fingerprint(product=at.Product.model_validate({"id": 80, "name": "Router", "sku": "RTR-2"})),
+                fingerprint(category=at.TaxCategory.model_validate({"id": 3, "name": "Exempt"}))}) == 5

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from autoxero.autotask import models as at
 from autoxero.mapping.common import CENT, cents, four_places
@@ -105,6 +106,23 @@ def catalogue_sku(item: at.BillingItem, charges: Charges, ref: AutotaskReference
     if item.serviceID is not None and item.serviceID in ref.services:
         return _sku(ref.services[item.serviceID].sku)
     return None
+
+
+def invoice_sources(company: at.Company | None, items: Iterable[at.BillingItem], charges: Charges,
+            ref: AutotaskReference) -> list[dict[str, Any]]:
+    """The Autotask records an invoice's mapping reads besides the invoice and its items: the company (tax
+    exemption, region), and per line its charge, what it sells (product, bundle, service: the SKU) and its tax
+    category. A refused invoice is tried again when one of them changes (mapping/refusals.py)."""
+    found: list[dict[str, Any]] = [{"company": company.model_dump(mode="json")}] if company is not None else []
+    for item in sorted(items, key=lambda i: i.id):
+        charge = charges.of(item)
+        records = {"charge": charge,
+                   "product": ref.products.get(charge.productID) if charge is not None and charge.productID else None,
+                   "bundle": ref.service_bundles.get(item.serviceBundleID) if item.serviceBundleID else None,
+                   "service": ref.services.get(item.serviceID) if item.serviceID else None,
+                   "tax_category": ref.tax_categories.get(item.taxCategoryID) if item.taxCategoryID else None}
+        found.append({"item": item.id} | {k: v.model_dump(mode="json") for k, v in records.items() if v is not None})
+    return found
 
 
 def _sku(value: str | None) -> str | None:

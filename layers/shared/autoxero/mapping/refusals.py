@@ -2,8 +2,10 @@
 
 A document Xero refused for a lasting reason — its number is taken, it names a code Xero does not have, its
 date is in a locked period — would be refused again by the same request, so it is not sent again until one
-of its inputs changes: the Autotask invoice, its billing items, the settings, or the Xero reference lists it
-draws on. `inputs_hash` is that fingerprint; the attention item keeps it, and a person's retry clears it.
+of its inputs changes: the Autotask invoice, its billing items, the records they are made from (the company,
+each line's charge, the product, service or bundle it sells, its tax category), the settings, or the Xero
+reference lists it draws on. `inputs_hash` is that fingerprint; the attention item keeps it, and a person's
+retry clears it.
 """
 
 from __future__ import annotations
@@ -60,8 +62,10 @@ def named_pieces(payload: Mapping[str, Any]) -> set[str]:
 
 
 def inputs_hash(invoice: at.Invoice, items: Iterable[at.BillingItem], settings: Mapping[str, Any],
-                reference_versions: Mapping[str, str]) -> str:
-    """A fingerprint of everything a document is made from: a change to any of them is worth a new attempt."""
+                reference_versions: Mapping[str, str], sources: Iterable[Mapping[str, Any]] = ()) -> str:
+    """A fingerprint of everything a document is made from: a change to any of them is worth a new attempt.
+    `sources`: the Autotask records the mapping read beside the invoice and its items (mapping/billing.py)."""
     return content_hash({"invoice": invoice.model_dump(mode="json"),
                          "items": sorted((i.model_dump(mode="json") for i in items), key=lambda i: str(i.get("id"))),
+                         "sources": list(sources),
                          "settings": settings, "xero": dict(sorted(reference_versions.items()))})

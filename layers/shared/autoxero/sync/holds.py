@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 def _inputs(run: FlowRun, invoice: at.Invoice, pieces: Iterable[str]) -> dict[str, Any]:
     lines = run.cache.get("invoice_lines", {}).get(invoice.id, [])
+    made_of = run.cache.get("invoice_sources", {}).get(invoice.id, [])
     versions = xero_reference_versions(run, pieces)
-    return {"inputs": refusals.inputs_hash(invoice, lines, run.settings.model_dump(mode="json"), versions),
+    return {"inputs": refusals.inputs_hash(invoice, lines, run.settings.model_dump(mode="json"), versions, made_of),
             "pieces": sorted(versions)}
 
 

@@ -19,7 +19,7 @@ from autoxero.autotask import models as at
 from autoxero.autotask.errors import AutotaskValidationError
 from autoxero.autotask.query import Query, eq, gt, gte, not_exist
 from autoxero.mapping import refusals
-from autoxero.mapping.billing import Charges
+from autoxero.mapping.billing import Charges, invoice_sources
 from autoxero.mapping.common import Problem, Unmappable
 from autoxero.mapping.invoices import document_number, map_invoice, readiness
 from autoxero.settings import Numbering
@@ -153,6 +153,8 @@ def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
     xero = xero_reference(run)
     now = run.now()
     run.cache["invoice_lines"] = items
+    run.cache["invoice_sources"] = {
+        i.id: invoice_sources(companies.get(i.companyID), items.get(i.id, []), charges, ref) for i in invoices}
     for invoice in invoices:
         label = _label(invoice, companies, run)
         entry = chunk.entries.get(str(invoice.id))

@@ -32,6 +32,7 @@ import httpx
 
 from autoxero.observability import logger
 from autoxero.secrets import SecretStore
+from autoxero.secrets.documents import TokenSet, XeroSecret
 from autoxero.state import Cache, CacheEntry, Leases
 from autoxero.state.leases import LeaseBusy
 from autoxero.xero.errors import XeroError, XeroNotConnected, XeroReconnectRequired
@@ -77,33 +78,30 @@ class TokenManager:
 
     # ------------------------------------------------------------------ reading
 
-    def _read(self, fresh: bool) -> dict[str, Any]:
-        return self._secrets.read(self._secret_id, fresh=fresh)
+    def _read(self, fresh: bool) -> XeroSecret:
+        return self._secrets.xero(self._secret_id, fresh=fresh)
 
     def rejected(self, access_token: str) -> None:
         """Xero answered 401 to this token: treat it as expired, whatever its expiry time says."""
         self._rejected = access_token or None
 
-    def _valid(self, token_set: dict[str, Any] | None) -> bool:
-        if not token_set or not token_set.get("access_token"):
+    def _valid(self, token_set: TokenSet | None) -> bool:
+        if token_set is None or not token_set.access_token:
             return False
-        if self._rejected and token_set.get("access_token") == self._rejected:
+        if self._rejected and token_set.access_token == self._rejected:
             return False
-        return float(token_set.get("expires_at") or 0) > self._clock() + REFRESH_MARGIN_SECONDS
+        return token_set.expires_at > self._clock() + REFRESH_MARGIN_SECONDS
 
     def token_set(self) -> dict[str, Any]:
         """A token set whose access token is valid for at least the margin; refreshes if it must."""
-        secret = self._read(fresh=False)
-        if self._valid(secret.get("token_set")):
-            return dict(secret["token_set"])
-        secret = self._read(fresh=True)
-        if self._valid(secret.get("token_set")):
-            return dict(secret["token_set"])
+        for fresh in (False, True):
+            secret = self._read(fresh=fresh)
+            if secret.token_set is not None and self._valid(secret.token_set):
+                return _plain(secret.token_set)
         return self._refresh_under_lease()
 
     def tenant_id(self) -> str | None:
-        value = self._read(fresh=False).get("tenant_id")
-        return str(value) if value else None
+        return self._read(fresh=False).tenant_id or None
 
     # ------------------------------------------------------------------ refreshing
 
@@ -124,21 +122,21 @@ class TokenManager:
             if self._leases.acquire(REFRESH_LEASE, holder, self._lease_seconds):
                 try:
                     secret = self._read(fresh=True)
-                    if self._valid(secret.get("token_set")) and not (
+                    if secret.token_set is not None and self._valid(secret.token_set) and not (
                             interrupted and self._cache is not None and self._cache.get(REFRESH_MARKER)):
-                        return dict(secret["token_set"])  # another invocation refreshed while we waited
+                        return _plain(secret.token_set)  # another invocation refreshed while we waited
                     return self._rotate(secret)
                 finally:
                     self._leases.release(REFRESH_LEASE, holder)
             # Someone else is refreshing: wait for their token rather than rotating it again.
             secret = self._read(fresh=True)
-            if self._valid(secret.get("token_set")):
-                return dict(secret["token_set"])
+            if secret.token_set is not None and self._valid(secret.token_set):
+                return _plain(secret.token_set)
             if time.monotonic() >= deadline:
                 raise LeaseBusy("timed out waiting for another invocation to refresh the Xero token")
             self._sleep(0.2)
 
-    def _rotate(self, secret: dict[str, Any]) -> dict[str, Any]:
+    def _rotate(self, secret: XeroSecret) -> dict[str, Any]:
         """Xero rotates the refresh token on this call: mark it in flight first, store the answer before anyone
         uses it (retrying the store), and only then clear the mark."""
         marked = self._cache is not None and self._kind == "oauth"
@@ -147,7 +145,9 @@ class TokenManager:
         new = self._fetch(secret)
         for attempt in range(STORE_ATTEMPTS):
             try:
-                self._secrets.write(self._secret_id, {**secret, "token_set": new, "refreshed_at": int(self._clock())})
+                stored = secret.model_copy(update={"token_set": TokenSet.model_validate(new),
+                                                   "refreshed_at": int(self._clock())})
+                self._secrets.write(self._secret_id, stored.document())
                 break
             except Exception:
                 if attempt == STORE_ATTEMPTS - 1:
@@ -160,20 +160,20 @@ class TokenManager:
         logger.info("xero token refreshed", expires_at=new.get("expires_at"))
         return new
 
-    def _fetch(self, secret: dict[str, Any]) -> dict[str, Any]:
-        client_id, client_secret = secret.get("client_id"), secret.get("client_secret")
+    def _fetch(self, secret: XeroSecret) -> dict[str, Any]:
+        client_id, client_secret = secret.client_id, secret.client_secret
         if not client_id or not client_secret:
             raise XeroNotConnected("the Xero app's client id and secret are not set: run "
                                    "`autoxero credentials set xero`")
         if self._kind == "custom_connection":
             form = {"grant_type": "client_credentials"}
         else:
-            current = secret.get("token_set") or {}
-            if not current.get("refresh_token"):
+            refresh_token = secret.token_set.refresh_token if secret.token_set is not None else ""
+            if not refresh_token:
                 raise XeroNotConnected("Xero is not connected yet: run `autoxero connect xero`")
-            form = {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
+            form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         try:
-            answer = self._http.post(self._token_url, data=form, auth=(str(client_id), str(client_secret)),
+            answer = self._http.post(self._token_url, data=form, auth=(client_id, client_secret),
                                      headers={"Accept": "application/json"})
         except httpx.HTTPError as err:
             raise XeroError(f"the Xero token endpoint did not answer ({type(err).__name__}); "
@@ -193,6 +193,11 @@ class TokenManager:
 
     def sdk_token(self) -> dict[str, Any]:
         return sdk_token(self.token_set())
+
+
+def _plain(token_set: TokenSet) -> dict[str, Any]:
+    """The token set as the SDK and the client take it (every key Xero sent)."""
+    return token_set.model_dump(mode="json")
 
 
 def refresh_timeout(lease_seconds: float) -> httpx.Timeout:
