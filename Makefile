@@ -80,12 +80,17 @@ build: $(SAM_VENV)/.installed | check-python
 # The installs wait on the network and the disk, and the static checks and the build are light beside pytest, so
 # each of those groups runs side by side; pytest and the chaos check each keep both cores busy, so they run alone.
 test:
+	@echo "make test: installs ($$(date +%T))"
 	$(MAKE) --no-print-directory -j3 --output-sync=target install $(SAM_VENV)/.installed browser
+	@echo "make test: static checks and the build ($$(date +%T))"
 	$(MAKE) --no-print-directory -j4 --output-sync=target lint typecheck template build
+	@echo "make test: pytest ($$(date +%T))"
 	$(MAKE) --no-print-directory unit
+	@echo "make test: chaos-quick ($$(date +%T))"
 	$(MAKE) --no-print-directory chaos-quick
+	@echo "make test: the built XeroWebhook function against the sandbox ($$(date +%T))"
 	$(PY) -m autoxero_cli invoke XeroWebhookFunction --event events/xero_webhook.json --built --with-sandbox
-	@echo "make test: every check passed"
+	@echo "make test: every check passed ($$(date +%T))"
 
 bench: $(VENV)/.installed build
 	$(PY) -m bench
