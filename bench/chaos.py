@@ -17,8 +17,9 @@ person renumbers 30 % of the unstamped invoices never renumbered before; and in 
 run writes to Xero, a person starts a one-invoice `autoxero sync` while that run waits on Xero.
 
 A round runs the token watch, then contacts, invoices, purchase orders and payments once each, as their
-schedules would; the sandbox clock then moves on one schedule period (15 minutes, beyond Xero's ~6-minute
-Idempotency-Key window). Rounds repeat with chaos on until one completes with no crash, no aborted run and no
+schedules would; once neither simulator is still serving a request (a late answer is processed 0.8 s after it
+arrived, never after the jump), the sandbox clock moves on one schedule period (15 minutes, beyond Xero's
+~6-minute Idempotency-Key window). Rounds repeat with chaos on until one completes with no crash, no aborted run and no
 early stop (at least 3, at most 20), then with chaos off until a round completes and changes nothing in Xero or
 Autotask: settled. Then every invoice still owed is paid in Xero and the system must settle again. Then the
 truth checks.
