@@ -72,10 +72,8 @@ class ReferenceCache:
         """Each piece's stored fingerprint ("" if none), fresh or not: one BatchGetItem."""
         if not pieces:
             return {}
-        keys = [cache_key(_name(p)) for p in pieces]
-        answer = self._t.table.meta.client.batch_get_item(
-            RequestItems={self._t.name: {"Keys": keys, "ProjectionExpression": "pk, fingerprint"}})
-        found = {str(i["pk"]): str(i.get("fingerprint", "")) for i in answer["Responses"].get(self._t.name, [])}
+        items = self._t.get_many([cache_key(_name(p)) for p in pieces], consistent=False, projection=("fingerprint",))
+        found = {pk: str(item.get("fingerprint", "")) for (pk, _), item in items.items()}
         return {p: found.get(cache_key(_name(p))["pk"], "") for p in pieces}
 
     def forget(self, pieces: set[str] | list[str]) -> None:

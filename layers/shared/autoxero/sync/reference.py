@@ -124,8 +124,10 @@ def forget_xero_reference(run: FlowRun, pieces: set[str]) -> None:
     """Xero refused a code the cached list had: read those lists afresh next time."""
     if pieces and not run.dry_run:
         run.state.xero_reference.forget(pieces)
-        for piece in pieces:
-            _stored_pieces(run).pop(piece, None)
+        stored = run.cache.get("xero_reference:stored")
+        if isinstance(stored, dict):  # only what this run already read; reading the table to drop it is waste
+            for piece in pieces:
+                stored.pop(piece, None)
 
 
 AUTOTASK_CACHE_SECONDS = 3600
