@@ -6,16 +6,23 @@ Chromium."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
+import moto
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
+from autoxero.autotask.limiter import LocalLimiter
+from autoxero.runtime import Runtime
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
-from autoxero_cli.aws_calls import acting_as, flow_function
+from autoxero_cli.aws_calls import RECORDER, acting_as, flow_function
 from autoxero_cli.invoke import invoke
+from autoxero_cli.local import LocalDeployment
 from autoxero_cli.localenv import LOCAL_STACK_NAME
+from autoxero_cli.moto_fidelity import atomic_dynamodb_items
 
 OPERATOR = {"sub": "op-1", "email": "op@msp.example", "cognito:groups": "[operator]"}
 VIEWER = {"sub": "vi-1", "email": "vi@msp.example", "cognito:groups": "[viewer]"}
@@ -38,12 +45,39 @@ def csrf(page: dict) -> str:
     return re.search(r'<meta name="csrf" content="([^"]+)">', page["body"]).group(1)
 
 
+@pytest.fixture(scope="module")
+def world(sandbox, demo_fixture) -> Iterator[tuple[LocalDeployment, Runtime]]:
+    """One deployment for the module, with the demo's contacts and invoices synced once: the tests read it, and
+    the ones that change it (placed last) undo their change or check only what they changed. Its set-up calls are
+    checked against each function's IAM policy here, as the autouse check does for a test's own calls."""
+    atomic_dynamodb_items()
+    with moto.mock_aws():
+        parameters.clear_caches()
+        sandbox.load(demo_fixture)
+        local = LocalDeployment.create(sandbox, options={
+            "autotask": {"limiter": LocalLimiter(), "sleep": lambda _: None}, "xero": {"sleep": lambda _: None}})
+        local.connect_xero_directly()
+        local.go_live("tests")
+        runtime = local.runtime()
+        start = len(RECORDER.calls)
+        for flow, body in (("contacts", run_contacts), ("invoices", run_invoices)):
+            with acting_as(LOCAL_STACK_NAME, flow_function(flow)):
+                execute_run(runtime, build_run(runtime, flow, None, False), body)
+        refused = sorted({(c.function, c.action, c.resource) for c in RECORDER.denied(start)})
+        if refused:
+            pytest.fail(f"AWS calls their function's IAM policy does not grant: {refused}", pytrace=False)
+        yield local, runtime
+        parameters.clear_caches()
+
+
 @pytest.fixture
-def synced(local, runtime):
-    for flow, body in (("contacts", run_contacts), ("invoices", run_invoices)):
-        with acting_as(LOCAL_STACK_NAME, flow_function(flow)):
-            execute_run(runtime, build_run(runtime, flow, None, False), body)
-    return runtime
+def local(world) -> LocalDeployment:
+    return world[0]
+
+
+@pytest.fixture
+def synced(world) -> Runtime:
+    return world[1]
 
 
 def test_every_page_for_each_role(local, synced):
@@ -60,6 +94,58 @@ def test_every_page_for_each_role(local, synced):
     assert request(local, "/console/", {"sub": "x", "email": "x@example.com"})["statusCode"] == 403  # no role
 
 
+def _listed(page: dict) -> set[int]:
+    return {int(i) for i in re.findall(r'<a href="/console/invoices/(\d+)">', page["body"])}
+
+
+def test_invoice_search_by_number_id_and_customer(local, synced, demo_fixture):
+    autotask = demo_fixture["autotask"]
+    invoice = next(i for i in autotask["Invoices"] if i["id"] == 24005)
+    company = next(c for c in autotask["Companies"] if c["id"] == invoice["companyID"])
+    theirs = {i["id"] for i in autotask["Invoices"] if i["companyID"] == company["id"]}
+    word = company["companyName"].split()[0]
+    named = {c["id"] for c in autotask["Companies"] if word.lower() in c["companyName"].lower()}
+
+    assert _listed(request(local, f"/console/invoices?q={invoice['invoiceNumber']}", VIEWER)) == {24005}
+    assert _listed(request(local, "/console/invoices?q=24005", VIEWER)) == {24005}  # an id
+    by_name = _listed(request(local, f"/console/invoices?q={word}", VIEWER))
+    assert theirs <= by_name or len(by_name) == 50
+    assert by_name and all(next(i for i in autotask["Invoices"] if i["id"] == found)["companyID"] in named
+                           for found in by_name)
+    assert _listed(request(local, "/console/invoices?q=No+Such+Customer+Ltd", VIEWER)) == set()
+
+
+def test_an_attention_item_links_to_its_history(local, synced):
+    item = synced.state.attention.list("invoices")[0]
+    listing = request(local, "/console/attention", VIEWER)
+    link = f'href="/console/records/invoices/{item.record_id}"'
+    assert link in listing["body"]
+    page = request(local, f"/console/records/invoices/{item.record_id}", VIEWER)
+    assert page["statusCode"] == 200 and item.message in page["body"]
+    history = [e.action for e in synced.state.ledger.history("invoices", item.record_id)]
+    assert history and all(action in page["body"] for action in history)
+    listed = page["body"].split('<ul id="history">')[1].split("</ul>")[0]  # one line per ledger entry
+    assert listed.count("<li>") == len(history)
+    assert request(local, "/console/records/nonsense/1", VIEWER)["statusCode"] == 404
+    assert request(local, f"/console/records/invoices/{item.record_id}", None)["statusCode"] == 401
+
+
+def test_the_reconciliation_shows_the_first_agreements_until_asked_for_all(local, synced):
+    def agreed(body: str) -> int:
+        return body.split("<h2>In agreement</h2>")[1].count("<tr>") - 1  # less the header row
+
+    first = request(local, "/console/reconciliation", VIEWER)["body"]
+    every = request(local, "/console/reconciliation?agreements=all", VIEWER)["body"]
+    total = int(re.search(r"(\d+) invoice\(s\) agree", every).group(1))
+    assert total > 25 and agreed(every) == total
+    assert agreed(first) == 25 and f"show all {total}</a>" in first and "show all" not in every
+    def before_agreements(body: str) -> str:  # problems, held, skipped, bills: always shown whole
+        return body.split("<h2>Problems</h2>")[1].split("<h2>In agreement</h2>", maxsplit=1)[0]
+
+    assert before_agreements(first) == before_agreements(every)
+
+
+# These two change the module's deployment: they run last, and each checks only what it changed itself.
 def test_actions_need_the_operator_role_and_the_form_token(local, synced):
     item = synced.state.attention.list("invoices")[0]
     fields = {"flow": "invoices", "record": item.record_id, "reason": "entered by hand"}
@@ -112,52 +198,3 @@ def test_a_mapping_change_is_reviewed_then_pushed_with_who(local, synced):
     stale = request(local, "/console/mappings/push", OPERATOR, "POST",
                     {"document": html.unescape(document), "base_version": str(version), "csrf": token})
     assert stale["statusCode"] == 409
-
-
-def _listed(page: dict) -> set[int]:
-    return {int(i) for i in re.findall(r'<a href="/console/invoices/(\d+)">', page["body"])}
-
-
-def test_invoice_search_by_number_id_and_customer(local, synced, demo_fixture):
-    autotask = demo_fixture["autotask"]
-    invoice = next(i for i in autotask["Invoices"] if i["id"] == 24005)
-    company = next(c for c in autotask["Companies"] if c["id"] == invoice["companyID"])
-    theirs = {i["id"] for i in autotask["Invoices"] if i["companyID"] == company["id"]}
-    word = company["companyName"].split()[0]
-    named = {c["id"] for c in autotask["Companies"] if word.lower() in c["companyName"].lower()}
-
-    assert _listed(request(local, f"/console/invoices?q={invoice['invoiceNumber']}", VIEWER)) == {24005}
-    assert _listed(request(local, "/console/invoices?q=24005", VIEWER)) == {24005}  # an id
-    by_name = _listed(request(local, f"/console/invoices?q={word}", VIEWER))
-    assert theirs <= by_name or len(by_name) == 50
-    assert by_name and all(next(i for i in autotask["Invoices"] if i["id"] == found)["companyID"] in named
-                           for found in by_name)
-    assert _listed(request(local, "/console/invoices?q=No+Such+Customer+Ltd", VIEWER)) == set()
-
-
-def test_an_attention_item_links_to_its_history(local, synced):
-    item = synced.state.attention.list("invoices")[0]
-    listing = request(local, "/console/attention", VIEWER)
-    link = f'href="/console/records/invoices/{item.record_id}"'
-    assert link in listing["body"]
-    page = request(local, f"/console/records/invoices/{item.record_id}", VIEWER)
-    assert page["statusCode"] == 200 and item.message in page["body"]
-    history = [e.action for e in synced.state.ledger.history("invoices", item.record_id)]
-    assert history and all(action in page["body"] for action in history)
-    assert request(local, "/console/records/nonsense/1", VIEWER)["statusCode"] == 404
-    assert request(local, f"/console/records/invoices/{item.record_id}", None)["statusCode"] == 401
-
-
-def test_the_reconciliation_shows_the_first_agreements_until_asked_for_all(local, synced):
-    def agreed(body: str) -> int:
-        return body.split("<h2>In agreement</h2>")[1].count("<tr>") - 1  # less the header row
-
-    first = request(local, "/console/reconciliation", VIEWER)["body"]
-    every = request(local, "/console/reconciliation?agreements=all", VIEWER)["body"]
-    total = int(re.search(r"(\d+) invoice\(s\) agree", every).group(1))
-    assert total > 25 and agreed(every) == total
-    assert agreed(first) == 25 and f"show all {total}</a>" in first and "show all" not in every
-    def before_agreements(body: str) -> str:  # problems, held, skipped, bills: always shown whole
-        return body.split("<h2>Problems</h2>")[1].split("<h2>In agreement</h2>", maxsplit=1)[0]
-
-    assert before_agreements(first) == before_agreements(every)
