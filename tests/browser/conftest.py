@@ -1,6 +1,8 @@
-"""The console in a real browser: Debian's chromium driven by Playwright, against `autoxero console` running in a
-subprocess exactly as a person starts it (the demo's data, the local managed login, the local gateway verifying
-JWTs as API Gateway's authorizer does). Truth is read from the state table (moto) and the simulators' own state.
+"""The demo end to end, then the console in a real browser: `autoxero console` runs in a subprocess exactly as a
+person starts it (console_and_demo.py), which runs the demo first and serves the world it leaves (the local managed
+login, the local gateway verifying JWTs as API Gateway's authorizer does); Debian's chromium, driven by Playwright,
+signs in to it. One demo serves both: the demo's result is handed back from the subprocess for its own checks.
+Truth is read from the state table (moto) and the simulators' own state.
 
 Each test's screenshots go to out/console/.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -23,6 +26,7 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+CONSOLE_AND_DEMO = Path(__file__).with_name("console_and_demo.py")
 SHOTS = ROOT / "out" / "console"
 CHROMIUM = os.environ.get("AUTOXERO_CHROMIUM", "/usr/bin/chromium")
 # No network on the test machines: without these Chromium hangs on its own background connections.
@@ -38,6 +42,7 @@ class Served:
     url: str
     info: dict[str, Any]
     process: subprocess.Popen[str]
+    demo: tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]  # DemoResult; Xero's and Autotask's invoices then
 
     def runtime(self) -> Any:
         from autoxero.config import RuntimeConfig
@@ -75,14 +80,14 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
     state_file = tmp_path_factory.mktemp("console") / "local.json"
+    result_file = state_file.with_name("demo-result.pickle")
     env = {**os.environ, "AUTOXERO_LOCAL_FILE": str(state_file), "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     log = tmp_path_factory.mktemp("console-log") / "console.log"
     with log.open("w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "autoxero_cli", "console", "--port", "0"], cwd=ROOT,
+        process = subprocess.Popen([sys.executable, str(CONSOLE_AND_DEMO), str(result_file),
+                                    str(tmp_path_factory.mktemp("demo-report"))], cwd=ROOT,
                                    env=env, stdout=sink, stderr=subprocess.STDOUT, text=True,
                                    start_new_session=True)
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -92,9 +97,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             pytest.fail(f"`autoxero console` did not start:\n{log.read_text()[-3000:]}")
         time.sleep(1)
     info = json.loads(state_file.read_text())
+    demo = pickle.loads(result_file.read_bytes())  # noqa: S301 -- written by the subprocess this fixture started
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        yield Served(info["gateway_url"], info, process)
+        yield Served(info["gateway_url"], info, process, demo)
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -106,6 +112,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture(scope="module")
 def browser(served: Served) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
 
     # Playwright gives every launch a fresh temporary profile (--user-data-dir) of its own.
     with sync_playwright() as playwright:
