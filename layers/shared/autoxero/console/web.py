@@ -42,7 +42,8 @@ def when(value: Any) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True,
+                      auto_reload=False)  # the templates ship in the layer and never change in a container
     env.filters["money"] = money
     env.filters["when"] = when
     return env
