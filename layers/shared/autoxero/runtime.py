@@ -39,7 +39,6 @@ class Runtime:
         self.autotask_options: dict[str, Any] = {}
         self.run_options: dict[str, Any] = {}
         self.token_options: dict[str, Any] = {}
-        self._kept_pacer: tuple[Pacer, AutotaskSettings, float] | None = None
 
     @cached_property
     def config(self) -> RuntimeConfig:
@@ -138,13 +137,12 @@ class Runtime:
         so the stack-wide count stays right; its reading is at most `max_age` old."""
         from autoxero.autotask.pacing import Pacer
 
-        kept = self._kept_pacer
-        if max_age > 0 and kept is not None and kept[1] == settings and time.monotonic() - kept[2] < max_age:
-            return kept[0]
-        pacer = Pacer(self.state.autotask_quota, settings, clock=clock)
-        if max_age > 0:
-            self._kept_pacer = (pacer, settings, time.monotonic())
-        return pacer
+        def new() -> Pacer:
+            return Pacer(self.state.autotask_quota, settings, clock=clock)
+
+        if max_age <= 0:
+            return new()
+        return self.kept.get(f"autotask-pacer#{settings.model_dump_json()}", new, seconds=max_age)
 
 
 class Kept:
@@ -156,10 +154,12 @@ class Kept:
         self._clock = clock
         self._items: dict[str, tuple[float, Any]] = {}
 
-    def get[T](self, key: str, load: Callable[[], T]) -> T:
+    def get[T](self, key: str, load: Callable[[], T], seconds: float | None = None) -> T:
+        """The value kept under `key` if it is younger than `seconds` (the container's default if not given),
+        else `load()`'s, kept from now."""
         now = self._clock()
         hit = self._items.get(key)
-        if hit is not None and now - hit[0] < self.seconds:
+        if hit is not None and now - hit[0] < (self.seconds if seconds is None else seconds):
             value: T = hit[1]
             return value
         value = load()
