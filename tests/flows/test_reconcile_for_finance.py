@@ -16,7 +16,7 @@ from autoxero.sync.build import build_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
 from autoxero.sync.purchase_orders import run_purchase_orders
-from autoxero.sync.reconcile import _sales_documents, reconcile
+from autoxero.sync.reconcile import _dated_documents, reconcile
 from autoxero_cli.report import markdown, write_report
 from sandbox.fixtures.builder import NO_EXTERNAL, STANDARD, SUPPORT
 from tests.flows.test_invoice_rules import run, settle, xero
@@ -150,5 +150,28 @@ def test_linked_documents_xero_has_not_are_looked_up_as_invoices_then_credit_not
     rt, _ = reconciled
     unknown = {str(uuid.uuid4()) for _ in range(30)}  # two where-filter calls' worth of credit note ids
     before = local.sandbox.xero.calls.snapshot()["total"]
-    assert _sales_documents(build_run(rt, "reconcile", None, True), dt.date(2999, 1, 1), "AUD", unknown) == {}
+    run = build_run(rt, "reconcile", None, True)
+    found = _dated_documents(run, "ACCREC", "ACCRECCREDIT", start=dt.date(2999, 1, 1), base="AUD", linked=unknown)
+    assert found == {}
     assert local.sandbox.xero.calls.snapshot()["total"] - before == 2 + 1 + 2  # period reads, by id, by where
+
+
+@pytest.mark.parametrize("target", ["bill", "purchase_order"])
+def test_a_bill_or_purchase_order_redated_before_its_order_in_xero_is_still_found(local, target):
+    """Xero's bills (or purchase orders) are read from the due orders' first date; a linked one a person
+    redated earlier is read by its id, not reported as missing."""
+    rt = settle(local, vendor_tenant(), {"purchase_orders": {"target": target}})
+    for flow, body in (("contacts", run_contacts), ("purchase_orders", run_purchase_orders)):
+        run(rt, flow, body)
+    client = rt.xero_client()
+    if target == "bill":
+        [doc] = [b for b in xero(local, "Invoices") if b["Type"] == "ACCPAY"]
+        [outcome] = client.update_invoices([{"InvoiceID": doc["InvoiceID"], "Date": "2025-06-30"}])
+    else:
+        [doc] = xero(local, "PurchaseOrders")
+        [outcome] = client.update_purchase_orders([{"PurchaseOrderID": doc["PurchaseOrderID"], "Date": "2025-06-30"}])
+    assert outcome.ok, outcome
+    [purchase] = reconcile(build_run(rt, "reconcile", None, True)).purchases
+    assert (purchase.number, purchase.kind, purchase.xero_id) == ("PO-8000", target, doc.get("InvoiceID") or doc[
+        "PurchaseOrderID"])
+    assert purchase.issue != "missing_in_xero" and purchase.xero_status == "DRAFT"

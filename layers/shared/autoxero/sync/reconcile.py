@@ -44,7 +44,8 @@ def reconcile(run: FlowRun) -> Reconciliation:
     invoices = list(run.autotask.query_models("Invoices", at.Invoice, Query([
         gte("invoiceDateTime", dt.datetime.combine(start, dt.time(), dt.UTC)), eq("isVoided", False)])))
     entries = run.state.ids.statuses("invoice", [i.id for i in invoices])
-    documents = _sales_documents(run, start, base, {e.xero_id for e in entries.values() if e.xero_id})
+    documents = _dated_documents(run, "ACCREC", "ACCRECCREDIT", start=start, base=base,
+                                 linked={e.xero_id for e in entries.values() if e.xero_id})
     due = _due_orders(run) if run.settings.purchase_orders.enabled else []
     customers = _companies(run, {i.companyID for i in invoices} | {o.vendorID for o in due}, base)
     linked = {e.xero_id for e in entries.values() if e.xero_id}
@@ -62,29 +63,49 @@ def reconcile(run: FlowRun) -> Reconciliation:
     return result
 
 
-def _sales_documents(run: FlowRun, start: dt.date, base: str, linked: set[str]) -> dict[str, XeroDocument]:
-    """The sales invoices and credit notes dated in the period, by Xero id, and the linked ones dated earlier
-    (a person may redate a draft in Xero): an organisation's years of history are not read for one period.
-    A Xero date is the organisation's calendar day and the period starts at midnight UTC, so a day earlier."""
+def _dated_documents(run: FlowRun, invoice_type: str, credit_type: str | None, *, start: dt.date, base: str,
+                     linked: set[str]) -> dict[str, XeroDocument]:
+    """Xero's invoices (and credit notes) of one type dated from `start`, by Xero id, and the `linked` ones
+    dated earlier, by id (a person may redate a draft in Xero): an organisation's years of history are not read
+    for one period. A Xero date is the organisation's calendar day and `start` a UTC one, so a day earlier."""
     since = start - dt.timedelta(days=1)
     dated = f"Date>=DateTime({since.year},{since.month},{since.day})"
     documents: dict[str, XeroDocument] = {}
-    for x in run.xero.invoices(where=f'Type=="ACCREC" AND {dated}', page_size=MAX_PAGE_SIZE):
+    for x in run.xero.invoices(where=f'Type=="{invoice_type}" AND {dated}', page_size=MAX_PAGE_SIZE):
         if x.InvoiceID:
             documents[x.InvoiceID] = _invoice_document(x, base)
-    for note in run.xero.credit_notes(where=f'Type=="ACCRECCREDIT" AND {dated}', page_size=MAX_PAGE_SIZE):
-        if note.CreditNoteID:
-            documents[note.CreditNoteID] = _credit_note_document(note, base)
+    if credit_type:
+        for note in run.xero.credit_notes(where=f'Type=="{credit_type}" AND {dated}', page_size=MAX_PAGE_SIZE):
+            if note.CreditNoteID:
+                documents[note.CreditNoteID] = _credit_note_document(note, base)
     earlier = sorted(linked - set(documents))
     for x in run.xero.invoices_by_id(earlier) if earlier else []:
         if x.InvoiceID:
             documents[x.InvoiceID] = _invoice_document(x, base)
-    for start_at in range(0, len(earlier := sorted(linked - set(documents))), CREDIT_NOTES_PER_CALL):
-        ids = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in earlier[start_at:start_at + CREDIT_NOTES_PER_CALL])
+    earlier = sorted(linked - set(documents)) if credit_type else []
+    for at_ in range(0, len(earlier), CREDIT_NOTES_PER_CALL):
+        ids = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in earlier[at_:at_ + CREDIT_NOTES_PER_CALL])
         for note in run.xero.credit_notes(where=ids, page_size=MAX_PAGE_SIZE):
             if note.CreditNoteID:
                 documents[note.CreditNoteID] = _credit_note_document(note, base)
     return documents
+
+
+def _purchase_order_documents(run: FlowRun, start: dt.date, linked: set[str]) -> dict[str, XeroDocument]:
+    """Xero's purchase orders dated from `start` (a day earlier, as for invoices) and the linked ones dated
+    earlier, one by one (Xero has no IDs filter for them)."""
+    documents = {po.PurchaseOrderID: _purchase_order_document(po) for po in
+                 run.xero.purchase_orders(date_from=start - dt.timedelta(days=1)) if po.PurchaseOrderID}
+    for xero_id in sorted(linked - set(documents)):
+        po = run.xero.purchase_order(purchase_order_id=xero_id)
+        if po is not None and po.PurchaseOrderID:
+            documents[po.PurchaseOrderID] = _purchase_order_document(po)
+    return documents
+
+
+def _purchase_order_document(po: xm.PurchaseOrder) -> XeroDocument:
+    return XeroDocument(po.PurchaseOrderID or "", po.PurchaseOrderNumber, "purchase_order", po.Status or "",
+                        po.SubTotal or Decimal(0), False)
 
 
 def _invoice_document(x: xm.Invoice, base: str) -> XeroDocument:
@@ -135,21 +156,15 @@ def _purchases(run: FlowRun, due: list[at.PurchaseOrder], vendors: dict[int, Cus
     for item in run.autotask.query_in("PurchaseOrderItems", at.PurchaseOrderItem, "orderID", [o.id for o in due]):
         items[item.orderID].append(item)
     kind = target(run.settings.purchase_orders).name
-    documents: dict[str, XeroDocument] = {}
-    if kind == "bill":
-        for bill in run.xero.invoices(where='Type=="ACCPAY"', page_size=MAX_PAGE_SIZE):
-            if bill.InvoiceID:
-                documents[bill.InvoiceID] = _invoice_document(bill, base)
-    else:
-        for po in run.xero.purchase_orders():
-            if po.PurchaseOrderID:
-                documents[po.PurchaseOrderID] = XeroDocument(po.PurchaseOrderID, po.PurchaseOrderNumber,
-                                                             "purchase_order", po.Status or "",
-                                                             po.SubTotal or Decimal(0), False)
+    entries = run.state.ids.statuses(kind, [o.id for o in due])
+    linked = {e.xero_id for e in entries.values() if e.xero_id}
+    start = min((o.submitDateTime or o.createDateTime or run.now()).date() for o in due)  # the payload's Date
+    documents = (_dated_documents(run, "ACCPAY", None, start=start, base=base, linked=linked) if kind == "bill"
+                 else _purchase_order_documents(run, start, linked))
     purchases = [Purchase(o.id, order_number(o), vendors.get(o.vendorID, Customer(f"vendor {o.vendorID}", base)).name,
                           (o.submitDateTime or o.createDateTime or run.now()).astimezone(zone).date(),
                           purchase_total(o, items.get(o.id, [])),
                           vendors.get(o.vendorID, Customer("", base)).currency) for o in due]
-    return compare_purchases(purchases, run.state.ids.statuses(kind, [o.id for o in due]), documents,
+    return compare_purchases(purchases, entries, documents,
                              {item.record_id for item in _attention(run) if item.flow == PURCHASES},
                              _skipped(run, PURCHASES))
