@@ -163,7 +163,7 @@ def _purchases(run: FlowRun, due: list[at.PurchaseOrder], vendors: dict[int, Cus
                  else _purchase_order_documents(run, start, linked))
     purchases = [Purchase(o.id, order_number(o), vendors.get(o.vendorID, Customer(f"vendor {o.vendorID}", base)).name,
                           (o.submitDateTime or o.createDateTime or run.now()).astimezone(zone).date(),
-                          purchase_total(o, items.get(o.id, [])),
+                          purchase_total(o, items.get(o.id, []), kind),
                           vendors.get(o.vendorID, Customer("", base)).currency) for o in due]
     return compare_purchases(purchases, entries, documents,
                              {item.record_id for item in _attention(run) if item.flow == PURCHASES},
