@@ -47,3 +47,29 @@ def test_the_overview_page_shows_the_reading(state, clock):
                       path="/console/", csrf="t", customer="Acme", notice=None)
     text = " ".join(page.split())
     assert "3,400 of 10,000 requests (34.0 %)" in text and "1,200 (12.0 %)" in text and "under 50 %" in text
+
+
+def _overview_text(state, xero, control) -> str:
+    from autoxero.console import web
+    from autoxero.console.app import PAGES
+    from autoxero.console.auth import Person
+    from autoxero.console.overview import Overview
+
+    view = Overview(xero=xero, runs=[], attention=[], skipped=0,
+                    autotask=autotask_health([], state.autotask_quota.last_reading(), 0.5), control=control)
+    page = web.render("overview.html", view=view, person=Person("a@b.example", "s", ("viewer",)), pages=PAGES,
+                      path="/console/", csrf="t", customer="Acme", notice=None)
+    return " ".join(page.split())
+
+
+def test_the_overview_speaks_in_days_and_sentences(state, clock):
+    """What a finance person reads: whole days, 'today', and the switch in words, not the CLI's status line."""
+    from autoxero.console.overview import XeroHealth
+
+    fresh = _overview_text(state, XeroHealth(True, "Harbour IT", 0.2, 59.8, 20), state.control.status())
+    assert "last renewed today" in fresh and "(59 days left)" in fresh
+    assert "A new stack starts paused" in fresh and "autoxero resume" not in fresh
+    state.control.pause("bob@msp.example", "month-end close")
+    older = _overview_text(state, XeroHealth(True, "Harbour IT", 12.7, 47.3, 20), state.control.status())
+    assert "last renewed 12 days ago" in older and "(47 days left)" in older
+    assert "Paused by bob@msp.example on " in older and ": month-end close" in older
