@@ -8,6 +8,8 @@ import statistics
 import subprocess
 import sys
 import sysconfig
+import tempfile
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +22,24 @@ HANDLERS = {"SyncContactsFunction": "sync", "SyncInvoicesFunction": "sync", "Syn
 GOALS_MS = {"sync": 500, "webhook": 250, "connect": 500, "console": 500}
 
 
+# What the Lambda Python runtime brings beside a function's code and layers: the AWS SDK for Python, boto3 with
+# botocore and s3transfer ("Lambda runtimes ... include the AWS SDK", docs.aws.amazon.com/lambda/latest/dg/
+# lambda-python.html). Nothing else of this machine's venv (rich, click, pygments: the CLI's) may be importable,
+# or a library that tries an optional import (httpx imports its command line, with click and rich, when it can)
+# would pay for it here and not in Lambda.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer")
+
+
+@cache
+def runtime_sdk() -> str:
+    """A directory holding only the runtime's packages (links into this venv)."""
+    root = Path(tempfile.mkdtemp(prefix="autoxero-lambda-runtime-"))
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    for name in RUNTIME_PACKAGES:
+        (root / name).symlink_to(purelib / name, target_is_directory=True)
+    return str(root)
+
+
 def size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1_000_000
 
@@ -29,7 +49,7 @@ def init_ms(function: str, runs: int = 5) -> tuple[float, float, float]:
     time; the process's peak RSS in MB after it, the largest seen)."""
     # Peak RSS as VmHWM: getrusage's ru_maxrss would carry over the (large) parent's size across fork and exec.
     program = ("import sys, time\n"
-               f"sys.path.append({sysconfig.get_paths()['purelib']!r})\n"
+               f"sys.path.append({runtime_sdk()!r})\n"
                "t, c = time.perf_counter(), time.process_time()\n"
                "import app\n"
                "hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"

@@ -125,6 +125,8 @@ class FaultInjector:
         self._random = random.Random(0)
         self._in_flight = 0
         self._idle = threading.Condition()
+        # Time spent serving requests, summed: a bench subtracts it to see the client's own share of its wall time.
+        self.served_seconds = 0.0
 
     @contextmanager
     def serving(self) -> Iterator[None]:
@@ -132,11 +134,13 @@ class FaultInjector:
         waits for the answer)."""
         with self._idle:
             self._in_flight += 1
+        started = time.perf_counter()
         try:
             yield
         finally:
             with self._idle:
                 self._in_flight -= 1
+                self.served_seconds += time.perf_counter() - started
                 self._idle.notify_all()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:

@@ -18,7 +18,8 @@ def test_the_quota_share_is_autotasks_own_count_at_the_last_reading(state, clock
     # autoxero's own runs made 9,000 calls this hour by their own count: an estimate would say 90 %.
     runs = [{"flow": "invoices", "at": int(clock()), "autotask_calls": 9_000, "stopped": None}]
 
-    health = autotask_health(runs, state.autotask_quota.last_reading(), float(settings.max_database_share))
+    health = autotask_health(runs, state.autotask_quota.last_reading(), float(settings.max_database_share),
+                             settings.hourly_budget)
 
     assert health.quota is not None
     assert (health.quota.threshold, health.quota.database_count) == (10_000, 3_400)
@@ -29,7 +30,7 @@ def test_the_quota_share_is_autotasks_own_count_at_the_last_reading(state, clock
 
 def test_no_reading_yet_says_so_instead_of_guessing(state):
     health = autotask_health([{"flow": "invoices", "at": 1, "autotask_calls": 40}], state.autotask_quota.last_reading(),
-                             0.5)
+                             0.5, 2000)
     assert health.quota is None and health.calls_last_run == 40
 
 
@@ -41,9 +42,36 @@ def test_the_overview_page_shows_the_reading(state, clock):
 
     state.autotask_quota.note_reading(10_000, 3_400, 1_200, clock())
     view = Overview(xero=XeroHealth(True, "Harbour IT", 1.0, 59.0, 20), runs=[], attention=[], skipped=0,
-                    autotask=autotask_health([], state.autotask_quota.last_reading(), 0.5),
+                    autotask=autotask_health([], state.autotask_quota.last_reading(), 0.5, 2000),
                     control=state.control.status())
     page = web.render("overview.html", view=view, person=Person("a@b.example", "s", ("viewer",)), pages=PAGES,
                       path="/console/", csrf="t", customer="Acme", notice=None)
     text = " ".join(page.split())
-    assert "3,400 of 10,000 requests (34.0 %)" in text and "1,200 (12.0 %)" in text and "under 50 %" in text
+    assert "3,400 of 10,000 requests (34.0 %)" in text and "under 50 %" in text
+    assert "own budget: 1,200 of 2,000 requests an hour set aside (60.0 %)" in text
+
+
+def _overview_text(state, xero, control) -> str:
+    from autoxero.console import web
+    from autoxero.console.app import PAGES
+    from autoxero.console.auth import Person
+    from autoxero.console.overview import Overview
+
+    view = Overview(xero=xero, runs=[], attention=[], skipped=0,
+                    autotask=autotask_health([], state.autotask_quota.last_reading(), 0.5, 2000), control=control)
+    page = web.render("overview.html", view=view, person=Person("a@b.example", "s", ("viewer",)), pages=PAGES,
+                      path="/console/", csrf="t", customer="Acme", notice=None)
+    return " ".join(page.split())
+
+
+def test_the_overview_speaks_in_days_and_sentences(state, clock):
+    """What a finance person reads: whole days, 'today', and the switch in words, not the CLI's status line."""
+    from autoxero.console.overview import XeroHealth
+
+    fresh = _overview_text(state, XeroHealth(True, "Harbour IT", 0.2, 59.8, 20), state.control.status())
+    assert "last renewed today" in fresh and "(59 days left)" in fresh
+    assert "A new stack starts paused" in fresh and "autoxero resume" not in fresh
+    state.control.pause("bob@msp.example", "month-end close")
+    older = _overview_text(state, XeroHealth(True, "Harbour IT", 12.7, 47.3, 20), state.control.status())
+    assert "last renewed 12 days ago" in older and "(47 days left)" in older
+    assert "Paused by bob@msp.example on " in older and ": month-end close" in older

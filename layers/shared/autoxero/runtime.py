@@ -17,6 +17,8 @@ from autoxero.secrets import SecretStore
 from autoxero.state import State, StateTable
 
 if TYPE_CHECKING:  # the webhook receivers never pay for importing the Xero SDK
+    import httpx
+
     from autoxero.alerts import Alerts
     from autoxero.autotask.client import AutotaskClient
     from autoxero.autotask.pacing import Pacer
@@ -37,7 +39,6 @@ class Runtime:
         self.autotask_options: dict[str, Any] = {}
         self.run_options: dict[str, Any] = {}
         self.token_options: dict[str, Any] = {}
-        self._kept_pacer: tuple[Pacer, AutotaskSettings, float] | None = None
 
     @cached_property
     def config(self) -> RuntimeConfig:
@@ -101,6 +102,16 @@ class Runtime:
 
         return DynamoZoneCache(self.state.cache, self.state.table.now)
 
+    @cached_property
+    def autotask_http(self) -> httpx.Client:
+        """One HTTP client for every Autotask client this container makes: its connections (and their TLS
+        sessions) are reused by the next run or page, and building a client's SSL context costs tens of ms."""
+        import httpx
+
+        from autoxero.autotask.transport import DEFAULT_TIMEOUT, USER_AGENT
+
+        return httpx.Client(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT})
+
     def autotask_client(self, settings: AutotaskSettings | None = None, *, pacer_max_age: float = 0,
                         **options: Any) -> AutotaskClient:
         """A client for one run. `settings`: the run's own (read once per run), else read now. `pacer_max_age`:
@@ -112,6 +123,7 @@ class Runtime:
         merged = {**self.autotask_options, **options}
         clock = merged.pop("clock", None) or time.time  # local tools pace on the sandbox clock
         pacer = merged.pop("pacer", None) or self._pacer(settings or self.settings.autotask, clock, pacer_max_age)
+        merged.setdefault("http", self.autotask_http)
         return AutotaskClient.from_secret(secret, zone_lookup_url=self.config.autotask_zone_lookup_url,
                                           zone_cache=self._zone_cache,
                                           limiter=merged.pop("limiter", None) or DynamoLimiter(self.state.table),
@@ -125,13 +137,12 @@ class Runtime:
         so the stack-wide count stays right; its reading is at most `max_age` old."""
         from autoxero.autotask.pacing import Pacer
 
-        kept = self._kept_pacer
-        if max_age > 0 and kept is not None and kept[1] == settings and time.monotonic() - kept[2] < max_age:
-            return kept[0]
-        pacer = Pacer(self.state.autotask_quota, settings, clock=clock)
-        if max_age > 0:
-            self._kept_pacer = (pacer, settings, time.monotonic())
-        return pacer
+        def new() -> Pacer:
+            return Pacer(self.state.autotask_quota, settings, clock=clock)
+
+        if max_age <= 0:
+            return new()
+        return self.kept.get(f"autotask-pacer#{settings.model_dump_json()}", new, seconds=max_age)
 
 
 class Kept:
@@ -143,10 +154,12 @@ class Kept:
         self._clock = clock
         self._items: dict[str, tuple[float, Any]] = {}
 
-    def get[T](self, key: str, load: Callable[[], T]) -> T:
+    def get[T](self, key: str, load: Callable[[], T], seconds: float | None = None) -> T:
+        """The value kept under `key` if it is younger than `seconds` (the container's default if not given),
+        else `load()`'s, kept from now."""
         now = self._clock()
         hit = self._items.get(key)
-        if hit is not None and now - hit[0] < self.seconds:
+        if hit is not None and now - hit[0] < (self.seconds if seconds is None else seconds):
             value: T = hit[1]
             return value
         value = load()

@@ -97,6 +97,22 @@ def test_freight_goes_on_its_own_line_and_account(xero):
     assert plan.total == Decimal("33.34")
 
 
+# Xero keeps a bill's unit amounts to 4 places (written with unitdp=4) and a purchase order's to 2 (no unitdp there)
+UNIT_AMOUNTS = [
+    pytest.param("bill", ["4.9565", "25.0000"], Decimal("39.87"), id="bill: 4 places, 3 x 4.9565 = 14.8695 -> 14.87"),
+    pytest.param("purchase_order", ["4.96", "25.00"], Decimal("39.88"), id="purchase order: 2 places, 3 x 4.96"),
+]
+
+
+@pytest.mark.parametrize(("name", "units", "total"), UNIT_AMOUNTS)
+def test_unit_amounts_are_sent_as_xero_keeps_them_and_totalled_so(xero, name, units, total):
+    cables = [at.PurchaseOrderItem(id=1, orderID=3, productID=2, quantity=Decimal(3), unitCost=Decimal("4.9565"))]
+    plan = map_purchase_order(order(freight=Decimal("25")), cables, "vendor-1", ref=REFERENCE, xero=xero,
+                              settings=PurchaseOrderSettings(target=name))
+    assert [str(line["UnitAmount"]) for line in plan.payload["LineItems"]] == units
+    assert plan.total == total
+
+
 REFUSED = [
     pytest.param({"default_account_code": "250"}, {}, "unknown_account", id="an archived default account"),
     pytest.param({"freight_account_code": "999"}, {"freight": "5"}, "unknown_account", id="unknown freight account"),

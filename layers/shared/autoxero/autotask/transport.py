@@ -47,6 +47,7 @@ from autoxero.redaction import MASK, redact
 from autoxero.secrets.documents import AutotaskCredentials
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+USER_AGENT = "autoxero"
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_MAX_RETRY_SECONDS = 60.0
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -125,7 +126,7 @@ class AutotaskTransport:
         self._limiter: Limiter = limiter if limiter is not None else LocalLimiter()
         self.pacer = pacer
         self._owns_http = http is None
-        self._http = http or httpx.Client(timeout=timeout, headers={"User-Agent": "autoxero"})
+        self._http = http or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
         self._timeout = timeout
         self._sleep = sleep
         self._monotonic = monotonic

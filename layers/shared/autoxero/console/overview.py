@@ -39,8 +39,9 @@ class QuotaReading:
     at: int
     threshold: int
     database_count: int
-    own_count: int
+    own_count: int  # requests autoxero had set aside for itself in the hour (in blocks, before making them)
     max_share: float  # the share of the threshold autoxero keeps the database under (settings)
+    own_budget: int  # the most autoxero sets aside for itself in any hour (settings)
 
     @property
     def database_share(self) -> float:
@@ -48,7 +49,8 @@ class QuotaReading:
 
     @property
     def own_share(self) -> float:
-        return self.own_count / self.threshold if self.threshold else 0.0
+        """Of autoxero's own hourly budget."""
+        return self.own_count / self.own_budget if self.own_budget else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +85,12 @@ def xero_health(rt: Runtime, now: float | None = None) -> XeroHealth:
                       round((token.expires_at - now) / 60) if token.expires_at else None)
 
 
-def autotask_health(runs: list[dict[str, Any]], reading: dict[str, int] | None, max_share: float) -> AutotaskHealth:
+def autotask_health(runs: list[dict[str, Any]], reading: dict[str, int] | None, max_share: float,
+                    own_budget: int) -> AutotaskHealth:
     """The last run's reach and problem; the quota from the last ThresholdInformation reading (`reading`, as
     state/quota.py's `last_reading` keeps it)."""
     quota = None if reading is None else QuotaReading(reading["at"], reading["threshold"], reading["count"],
-                                                      reading["own"], max_share)
+                                                      reading["own"], max_share, own_budget)
     ran = [r for r in runs if r.get("at")]
     latest = max(ran, key=lambda r: r["at"], default=None)
     if latest is None:
@@ -108,7 +111,7 @@ def overview(rt: Runtime) -> Overview:
     settings, _ = SettingsStore.parse(items.get(_pair(settings_key())))
     attention = sorted(state.attention.list(), key=lambda i: i.last_seen, reverse=True)
     health = autotask_health(runs, quota.parse_reading(items.get(_pair(quota.reading_key))),
-                             float(settings.autotask.max_database_share))
+                             float(settings.autotask.max_database_share), settings.autotask.hourly_budget)
     return Overview(xero=xero_health(rt), autotask=health, runs=runs,
                     control=Control.parse(items.get(_pair(control_key()))), attention=attention,
                     skipped=state.attention.skipped_count())

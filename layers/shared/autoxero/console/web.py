@@ -38,13 +38,30 @@ def when(value: Any) -> str:
     return stamp.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def count(n: int, noun: str) -> str:
+    """'1 call', '3 calls'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def days(value: float | None) -> str:
+    """Whole days, rounded down: '1 day', '59 days'."""
+    return count(int(value or 0), "day")
+
+
+def days_ago(value: float | None) -> str:
+    """'today' under a day, else '1 day ago', '12 days ago'."""
+    return "today" if (value or 0) < 1 else f"{days(value)} ago"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True,
+                      auto_reload=False)  # the templates ship in the layer and never change in a container
     env.filters["money"] = money
     env.filters["when"] = when
+    env.filters.update(count=count, days=days, days_ago=days_ago)
     return env
 
 

@@ -85,7 +85,7 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
         if product and product.sku:
             description = f"{description} ({product.sku})"
         line: dict[str, Any] = {"Description": description[:4000], "Quantity": four_places(item.quantity),
-                                "UnitAmount": four_places(item.unitCost), "AccountCode": account}
+                                "UnitAmount": unit_amount(item.unitCost, settings.target), "AccountCode": account}
         if product and product.sku and product.sku.strip() in xero.item_codes:
             line["ItemCode"] = product.sku.strip()
         if tax_type:
@@ -96,7 +96,7 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
             raise fail("unknown_account", f"{label}: the freight account {settings.freight_account_code} is not "
                        "active in Xero.", "Fix purchase_orders.freight_account_code in settings.")
         freight: dict[str, Any] = {"Description": "Freight", "Quantity": Decimal(1),
-                                   "UnitAmount": four_places(order.freight),
+                                   "UnitAmount": unit_amount(order.freight, settings.target),
                                    "AccountCode": settings.freight_account_code}
         if tax_type:
             freight["TaxType"] = tax_type
@@ -114,14 +114,22 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
             payload["DeliveryDate"] = order.latestEstimatedArrivalDate.date().isoformat()
         payload = {k: v for k, v in payload.items() if v is not None}
     return PurchasePlan(order.id, number, settings.target, payload, content_hash(payload),
-                        purchase_total(order, items))
+                        purchase_total(order, items, settings.target))
 
 
-def purchase_total(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem]) -> Decimal:
-    """What Xero totals the order to before tax: each line's quantity x unit cost (sent at 4 places) rounded to
-    the cent, as Xero rounds a LineAmount, plus freight."""
-    lines = (cents(four_places(i.quantity) * four_places(i.unitCost)) for i in items)
-    return sum(lines, Decimal(0)) + cents(order.freight)
+def unit_amount(value: Decimal | None, kind: str) -> Decimal:
+    """A unit amount as Xero keeps it: a bill's to 4 places (autoxero writes bills with unitdp=4), a purchase
+    order's to 2, as Xero keeps every unit amount written without unitdp, and PUT/POST /PurchaseOrders take
+    none (Xero's Accounting API OpenAPI document, xero_accounting.yaml, lists unitdp on Invoices and CreditNotes
+    only). Rounded here, so that what is sent is what Xero keeps and totals."""
+    return four_places(value or Decimal(0)) if kind == "bill" else cents(value or Decimal(0))
+
+
+def purchase_total(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem], kind: str) -> Decimal:
+    """What Xero totals the order to before tax: each line's quantity x unit amount (as Xero keeps it for a
+    `kind` of document) rounded to the cent, as Xero rounds a LineAmount, plus freight."""
+    lines = (cents(four_places(i.quantity) * unit_amount(i.unitCost, kind)) for i in items)
+    return sum(lines, Decimal(0)) + cents(unit_amount(order.freight, kind))
 
 
 def order_number(order: at.PurchaseOrder) -> str:

@@ -68,14 +68,6 @@ class ReferenceCache:
                                      "fingerprint": entry.fingerprint, "ttl": int(entry.read_at) + _KEEP_SECONDS})
         return entry
 
-    def fingerprints(self, pieces: list[str]) -> dict[str, str]:
-        """Each piece's stored fingerprint ("" if none), fresh or not: one BatchGetItem."""
-        if not pieces:
-            return {}
-        items = self._t.get_many([cache_key(_name(p)) for p in pieces], consistent=False, projection=("fingerprint",))
-        found = {pk: str(item.get("fingerprint", "")) for (pk, _), item in items.items()}
-        return {p: found.get(cache_key(_name(p))["pk"], "") for p in pieces}
-
     def forget(self, pieces: set[str] | list[str]) -> None:
         for piece in pieces:
             self._t.table.delete_item(Key=cache_key(_name(piece)))

@@ -115,9 +115,11 @@ def xero_organisation(run: FlowRun) -> xm.Organisation | None:
 
 
 def xero_reference_versions(run: FlowRun, pieces: Iterable[str] = XERO_PIECES) -> dict[str, str]:
-    """Which version of each list autoxero last read (stale or not): what a held document was refused
-    against. Free: one table read, no Xero call."""
-    return run.state.xero_reference.fingerprints(sorted(pieces))
+    """Which version of each list autoxero last read (stale or not; "" for none): what a held document was
+    refused against. From the lists this run read from the table (one read for the run, however many documents
+    are held), as they are after any this run refreshed or forgot; no Xero call."""
+    stored = _stored_pieces(run)
+    return {piece: stored[piece].fingerprint if piece in stored else "" for piece in sorted(pieces)}
 
 
 def forget_xero_reference(run: FlowRun, pieces: set[str]) -> None:

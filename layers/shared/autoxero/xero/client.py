@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -146,9 +146,10 @@ class XeroClient(XeroTransport):
         return self.pages("get_credit_notes", "CreditNotes", models.CreditNote, page_size, where=where,
                           if_modified_since=modified_since, unitdp=4)
 
-    def purchase_orders(self, *, modified_since: datetime | None = None) -> Iterator[models.PurchaseOrder]:
+    def purchase_orders(self, *, modified_since: datetime | None = None,
+                        date_from: date | None = None) -> Iterator[models.PurchaseOrder]:
         return self.pages("get_purchase_orders", "PurchaseOrders", models.PurchaseOrder,
-                          if_modified_since=modified_since)
+                          if_modified_since=modified_since, date_from=date_from.isoformat() if date_from else None)
 
     def purchase_order(self, *, purchase_order_id: str | None = None,
                        number: str | None = None) -> models.PurchaseOrder | None:
