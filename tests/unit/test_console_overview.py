@@ -89,3 +89,11 @@ def test_what_needs_attention_now_links_each_record_and_says_what_to_change(stat
     assert (f'<a href="/console/records/invoices/24020"><strong>{label}</strong></a>: the company has no Xero '
             'contact yet.') in text
     assert text.count("INV-10020") == 1 and "Sync the company first." in text
+
+
+def test_an_attention_message_names_its_record_once_where_the_record_is_named_already(state):
+    label = "Invoice INV-1 (A & B <Ltd>)"
+    state.attention.raise_("invoices", 1, code="c", label=label, message=f"{label}: no contact.", fix="f")
+    state.attention.raise_("invoices", 2, code="c", label="Invoice INV-2", message="Xero refused it.", fix="f")
+    details = {i.record_id: i.detail for i in state.attention.list("invoices")}
+    assert details == {"1": "no contact.", "2": "Xero refused it."}
