@@ -51,13 +51,13 @@ def test_the_overview_page_shows_the_reading(state, clock):
     assert "own budget: 1,200 of 2,000 requests an hour set aside (60.0 %)" in text
 
 
-def _overview_text(state, xero, control) -> str:
+def _overview_text(state, xero, control, attention=()) -> str:
     from autoxero.console import web
     from autoxero.console.app import PAGES
     from autoxero.console.auth import Person
     from autoxero.console.overview import Overview
 
-    view = Overview(xero=xero, runs=[], attention=[], skipped=0,
+    view = Overview(xero=xero, runs=[], attention=list(attention), skipped=0,
                     autotask=autotask_health([], state.autotask_quota.last_reading(), 0.5, 2000), control=control)
     page = web.render("overview.html", view=view, person=Person("a@b.example", "s", ("viewer",)), pages=PAGES,
                       path="/console/", csrf="t", customer="Acme", notice=None)
@@ -75,3 +75,25 @@ def test_the_overview_speaks_in_days_and_sentences(state, clock):
     older = _overview_text(state, XeroHealth(True, "Harbour IT", 12.7, 47.3, 20), state.control.status())
     assert "last renewed 12 days ago" in older and "(47 days left)" in older
     assert "Paused by bob@msp.example on " in older and ": month-end close" in older
+
+
+
+def test_what_needs_attention_now_links_each_record_and_says_what_to_change(state, clock):
+    from autoxero.console.overview import XeroHealth
+
+    label = "Invoice INV-10020 (Pohutukawa Dental)"
+    state.attention.raise_("invoices", 24020, code="no_contact", label=label,
+                           message=f"{label}: the company has no Xero contact yet.", fix="Sync the company first.")
+    text = _overview_text(state, XeroHealth(True, "Harbour IT", 1.0, 59.0, 20), state.control.status(),
+                          state.attention.list())
+    assert (f'<a href="/console/records/invoices/24020"><strong>{label}</strong></a>: the company has no Xero '
+            'contact yet.') in text
+    assert text.count("INV-10020") == 1 and "Sync the company first." in text
+
+
+def test_an_attention_message_names_its_record_once_where_the_record_is_named_already(state):
+    label = "Invoice INV-1 (A & B <Ltd>)"
+    state.attention.raise_("invoices", 1, code="c", label=label, message=f"{label}: no contact.", fix="f")
+    state.attention.raise_("invoices", 2, code="c", label="Invoice INV-2", message="Xero refused it.", fix="f")
+    details = {i.record_id: i.detail for i in state.attention.list("invoices")}
+    assert details == {"1": "no contact.", "2": "Xero refused it."}

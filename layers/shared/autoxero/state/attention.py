@@ -41,6 +41,13 @@ class AttentionItem:
     occurrences: int
     context: dict[str, Any]
 
+    @property
+    def detail(self) -> str:
+        """The message without the record's name it starts with: for a place that names the record already
+        (a row, a link)."""
+        prefix = f"{self.label}: "
+        return self.message[len(prefix):] if self.label and self.message.startswith(prefix) else self.message
+
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> AttentionItem:
         return cls(flow=str(item["flow"]), record_id=str(item["record_id"]), code=str(item["code"]),

@@ -51,7 +51,7 @@ def reconcile(run: FlowRun) -> Reconciliation:
     linked = {e.xero_id for e in entries.values() if e.xero_id}
     numbers = {(i.invoiceNumber or "") for i in invoices} - {""}
     unlinked = [d for d in documents.values() if d.xero_id not in linked and d.number in numbers]
-    held = {item.record_id: item.message for item in _attention(run) if item.flow == "invoices"}
+    held = {item.record_id: item.detail for item in _attention(run) if item.flow == "invoices"}
     result = compare(invoices, entries, documents, set(held), unlinked, skipped=_skipped(run, "invoices"),
                      customers=customers, base_currency=base, reasons=held)
     result.period_start, result.period_end = start, now.date()
