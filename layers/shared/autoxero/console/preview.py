@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from autoxero.state.attention import without_label
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,10 +22,10 @@ class Preview:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _describe(detail: Any) -> tuple[str, list[str]]:
+def _describe(detail: Any, label: str) -> tuple[str, list[str]]:
     """A plan's detail (a Xero payload, a message) as a short sentence and its lines."""
     if isinstance(detail, str):
-        return detail, []
+        return without_label(detail, label), []
     if not isinstance(detail, dict):
         return "", []
     lines = []
@@ -49,7 +51,7 @@ def preview(rt: Runtime, flow: str, context: LambdaContext | None, pacer_max_age
     summary = execute_run(rt, run, flow_named(flow).run)
     result = Preview(flow, summary=summary)
     for plan in run.plans:
-        sentence, lines = _describe(plan["detail"])
+        sentence, lines = _describe(plan["detail"], plan["label"])
         result.rows.append({"record": plan["record"], "label": plan["label"], "action": plan["action"],
-                            "detail": sentence, "lines": lines})
+                            "flow": plan["flow"], "detail": sentence, "lines": lines})
     return result

@@ -28,6 +28,12 @@ from autoxero.state.table import (
 )
 
 
+def without_label(message: str, label: str) -> str:
+    """A problem's message names its record first ("Invoice INV-1 (Acme): ..."): the rest of it."""
+    prefix = f"{label}: "
+    return message[len(prefix):] if label and message.startswith(prefix) else message
+
+
 @dataclass(frozen=True, slots=True)
 class AttentionItem:
     flow: str
@@ -45,8 +51,7 @@ class AttentionItem:
     def detail(self) -> str:
         """The message without the record's name it starts with: for a place that names the record already
         (a row, a link)."""
-        prefix = f"{self.label}: "
-        return self.message[len(prefix):] if self.label and self.message.startswith(prefix) else self.message
+        return without_label(self.message, self.label)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> AttentionItem:

@@ -98,7 +98,7 @@ class FlowRun:
         flow = flow or self.flow
         self.counts["attention"] += 1
         if self.dry_run:
-            self.plans.append({"record": str(record_id), "label": label, "action": "attention",
+            self.plans.append({"record": str(record_id), "label": label, "action": "attention", "flow": flow,
                                "detail": problem.message})
             return
         known = self.cache.get(f"attention:{flow}")
@@ -153,7 +153,8 @@ class FlowRun:
         return ids
 
     def plan(self, record_id: str | int, action: str, label: str, detail: Any = None) -> None:
-        self.plans.append({"record": str(record_id), "label": label, "action": action, "detail": detail})
+        self.plans.append({"record": str(record_id), "label": label, "action": action, "flow": self.flow,
+                           "detail": detail})
 
     def summary(self) -> dict[str, Any]:
         return {"flow": self.flow, **dict(self.counts), "xero_calls": sum(self.xero.calls.values()),
