@@ -86,7 +86,7 @@ def test_what_needs_attention_now_links_each_record_and_says_what_to_change(stat
                            message=f"{label}: the company has no Xero contact yet.", fix="Sync the company first.")
     text = _overview_text(state, XeroHealth(True, "Harbour IT", 1.0, 59.0, 20), state.control.status(),
                           state.attention.list())
-    assert (f'<a href="/console/records/invoices/24020"><strong>{label}</strong></a>: the company has no Xero '
+    assert (f'<a href="/console/records/invoices/24020"><strong>{label}</strong></a>: The company has no Xero '
             'contact yet.') in text
     assert text.count("INV-10020") == 1 and "Sync the company first." in text
 
@@ -96,4 +96,4 @@ def test_an_attention_message_names_its_record_once_where_the_record_is_named_al
     state.attention.raise_("invoices", 1, code="c", label=label, message=f"{label}: no contact.", fix="f")
     state.attention.raise_("invoices", 2, code="c", label="Invoice INV-2", message="Xero refused it.", fix="f")
     details = {i.record_id: i.detail for i in state.attention.list("invoices")}
-    assert details == {"1": "no contact.", "2": "Xero refused it."}
+    assert details == {"1": "No contact.", "2": "Xero refused it."}

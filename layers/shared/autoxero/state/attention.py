@@ -29,9 +29,13 @@ from autoxero.state.table import (
 
 
 def without_label(message: str, label: str) -> str:
-    """A problem's message names its record first ("Invoice INV-1 (Acme): ..."): the rest of it."""
+    """A problem's message names its record first ("Invoice INV-1 (Acme): the company ..."): the rest of it, as a
+    sentence of its own ("The company ...")."""
     prefix = f"{label}: "
-    return message[len(prefix):] if label and message.startswith(prefix) else message
+    if not label or not message.startswith(prefix):
+        return message
+    rest = message[len(prefix):]
+    return rest[:1].upper() + rest[1:]
 
 
 @dataclass(frozen=True, slots=True)
