@@ -11,14 +11,17 @@ import datetime as dt
 import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from autoxero.console import FLOWS, web
+from autoxero.autotask.errors import AutotaskError
+from autoxero.console import FLOWS, replies, web
 from autoxero.console.actions import ActionRefused, Outcome
-from autoxero.console.auth import Csrf, Forbidden, NotSignedIn, Person, Role
+from autoxero.console.auth import Csrf, Forbidden, Notices, NotSignedIn, Person, Role
 from autoxero.observability import logger
 from autoxero.runtime import runtime
+from autoxero.xero.errors import XeroError, XeroNotConnected, XeroReconnectRequired
 
 if TYPE_CHECKING:
     from autoxero.runtime import Runtime
@@ -34,23 +37,21 @@ PAGES = (("/console/", "Overview"), ("/console/attention", "Needs attention"), (
 # serves them for this long (Runtime._pacer), instead of a ThresholdInformation read per page.
 PACER_SECONDS = 120
 AGREEMENTS_SHOWN = 25  # the reconciliation's rows in agreement shown before "show all"
-SECURITY_HEADERS = {
-    # Scripts only from our own origin; the sign-in script talks to Cognito's managed login (connect-src).
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self' https://*.amazoncognito.com http://127.0.0.1:*; "
-                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
-}
-
-
 # ----------------------------------------------------------------------------- plumbing
 
 
 @cache
+def _console_key() -> bytes:
+    secret = runtime().secrets.read(os.environ["AUTOXERO_CONSOLE_SECRET"])
+    return str(secret["csrf_key"]).encode()
+
+
 def _csrf() -> Csrf:
-    rt = runtime()
-    secret = rt.secrets.read(os.environ["AUTOXERO_CONSOLE_SECRET"])
-    return Csrf(str(secret["csrf_key"]).encode())
+    return Csrf(_console_key())
+
+
+def _login_url() -> str:
+    return os.environ.get("AUTOXERO_CONSOLE_LOGIN_URL", "").rstrip("/")
 
 
 def _console_runtime() -> Runtime:
@@ -75,9 +76,46 @@ def _operator(fields: dict[str, str]) -> Person:
 
 
 def _page(template: str, person: Person, status: int = 200, **context: Any) -> Response[str]:
+    if context.get("notice") is None:
+        context["notice"] = _arriving_notice(person)
+    context.setdefault("back", _here())
     body = web.render(template, person=person, pages=PAGES, path=app.current_event.raw_path,
                       csrf=_csrf().issue(person), customer=runtime().config.customer, **context)
-    return Response(status_code=status, content_type=HTML, body=body, headers=dict(SECURITY_HEADERS))
+    return Response(status_code=status, content_type=HTML, body=body)
+
+
+def _here() -> str:
+    """This page's address for its forms' `back` field (without a notice it arrived with); "" on a POST."""
+    event = app.current_event
+    if event.http_method != "GET":
+        return ""
+    query = urlencode([(k, v) for k, v in (event.query_string_parameters or {}).items() if k != "notice"])
+    return event.raw_path + (f"?{query}" if query else "")
+
+
+def _arriving_notice(person: Person) -> Outcome | None:
+    """The outcome an action's redirect carried here (Post/Redirect/Get), when it is genuinely ours."""
+    sealed = _query("notice")
+    opened = Notices(_console_key()).open(person, sealed) if sealed else None
+    return Outcome(*opened) if opened else None
+
+
+def _see_other(person: Person, outcome: Outcome, to: str | None, default: str) -> Response[str]:
+    """303 to the page the action came from, with its outcome: a reload there reads, it does not act again."""
+    path, _, query = replies.back(to, default).partition("?")
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "notice"]
+    pairs.append(("notice", Notices(_console_key()).seal(person, outcome.ok, outcome.message)))
+    return Response(status_code=303, content_type=HTML, body="", headers={"Location": f"{path}?{urlencode(pairs)}"})
+
+
+def _standalone(status: int, heading: str, message: str) -> Response[str]:
+    """A page that needs nobody signed in (refusals, not found, failures)."""
+    return Response(status_code=status, content_type=HTML,
+                    body=web.render("refused.html", heading=heading, message=message))
+
+
+def _request_id() -> str:
+    return str(app.current_event.request_context.request_id or "")
 
 
 def _run(flow: str, dry_run: bool = True, settings: SyncSettings | None = None) -> FlowRun:
@@ -94,15 +132,60 @@ def _query(name: str) -> str:
 
 @app.exception_handler(NotSignedIn)  # type: ignore[untyped-decorator]
 def _not_signed_in(err: NotSignedIn) -> Response[str]:
-    return Response(status_code=401, content_type=HTML, headers=dict(SECURITY_HEADERS),
-                    body=web.render("signed_out.html", message=str(err)))
+    return Response(status_code=401, content_type=HTML, body=web.render("signed_out.html", message=str(err)))
 
 
 @app.exception_handler(Forbidden)  # type: ignore[untyped-decorator]
 def _forbidden(err: Forbidden) -> Response[str]:
     logger.warning("console refused", reason=str(err), path=app.current_event.raw_path)
-    return Response(status_code=403, content_type=HTML, headers=dict(SECURITY_HEADERS),
-                    body=web.render("refused.html", message=str(err)))
+    return _standalone(403, "Not allowed", str(err))
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response[str]:
+    return _missing()
+
+
+def _missing() -> Response[str]:
+    return _standalone(404, "Not found", f"The console has no page at {app.current_event.raw_path}.")
+
+
+def _unavailable(heading: str, message: str, reconnect: str = "") -> Response[str]:
+    """A page that needed Xero or Autotask, which did not answer as it should: say so, and offer what helps
+    (`reconnect`: the Xero button's verb for operators, "Connect" or "Reconnect")."""
+    claims = app.current_event.request_context.authorizer.jwt_claim if app.current_event.request_context.authorizer \
+        else None
+    try:
+        person = Person.from_claims(claims)
+    except NotSignedIn:
+        return _standalone(503, heading, message)
+    return _page("unavailable.html", person, 503, heading=heading, message=message, reconnect=reconnect)
+
+
+@app.exception_handler(XeroError)  # type: ignore[untyped-decorator]
+def _xero_trouble(err: XeroError) -> Response[str]:
+    logger.warning("console page needs Xero", error=type(err).__name__, path=app.current_event.raw_path)
+    if isinstance(err, XeroNotConnected):
+        return _unavailable("Xero is not connected", f"This page reads Xero, and {err}. An operator can connect it "
+                            "with the button below.", "Connect")
+    if isinstance(err, XeroReconnectRequired):
+        return _unavailable("Connect Xero again", f"{err} This page needs Xero.", "Reconnect")
+    return _unavailable("Xero did not answer", f"Xero did not answer as it should: {err} Try again in a minute.")
+
+
+@app.exception_handler(AutotaskError)  # type: ignore[untyped-decorator]
+def _autotask_trouble(err: AutotaskError) -> Response[str]:  # its message is redacted (autotask/errors.py)
+    logger.warning("console page needs Autotask", error=type(err).__name__, path=app.current_event.raw_path)
+    return _unavailable("Autotask did not answer", f"This page reads Autotask, which refused: {err}")
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def _failed(err: Exception) -> Response[str]:
+    """Anything else: a page with the request id to quote, never the exception's text (it could hold a secret)."""
+    logger.exception("console page failed", path=app.current_event.raw_path, request_id=_request_id())
+    return _standalone(500, "Something went wrong",
+                       f"This page failed. Try again; if it keeps failing, give your administrator the request id "
+                       f"{_request_id()} (it is in the console's log).")
 
 
 # ----------------------------------------------------------------------------- sign-in (no authorizer)
@@ -110,9 +193,8 @@ def _forbidden(err: Forbidden) -> Response[str]:
 
 @app.get("/console/login")
 def login() -> Response[str]:
-    return Response(status_code=200, content_type=HTML, headers=dict(SECURITY_HEADERS), body=web.render(
-        "login.html", client_id=os.environ.get("AUTOXERO_CONSOLE_CLIENT_ID", ""),
-        login_url=os.environ.get("AUTOXERO_CONSOLE_LOGIN_URL", "").rstrip("/"),
+    return Response(status_code=200, content_type=HTML, body=web.render(
+        "login.html", client_id=os.environ.get("AUTOXERO_CONSOLE_CLIENT_ID", ""), login_url=_login_url(),
         customer=runtime().config.customer))
 
 
@@ -133,7 +215,7 @@ def service_worker() -> Response[str]:
 def static(name: str) -> Response[str]:
     found = web.static_file(name)
     if found is None:
-        return Response(status_code=404, content_type="text/plain", body="not found")
+        return _missing()
     return Response(status_code=200, content_type=found[1], body=found[0],
                     headers={"Cache-Control": "public, max-age=300"})
 
@@ -141,12 +223,17 @@ def static(name: str) -> Response[str]:
 # ----------------------------------------------------------------------------- pages
 
 
+@app.get("/console")
+def without_slash() -> Response[str]:
+    return Response(status_code=308, content_type=HTML, body="", headers={"Location": "/console/"})
+
+
 @app.get("/console/")
-def overview_page(notice: Outcome | None = None) -> Response[str]:
+def overview_page(notice: Outcome | None = None, status: int = 200) -> Response[str]:
     from autoxero.console.overview import overview
 
     person = _person("viewer")
-    return _page("overview.html", person, view=overview(runtime()), notice=notice)
+    return _page("overview.html", person, status, view=overview(runtime()), notice=notice)
 
 
 @app.get("/console/attention")
@@ -165,20 +252,25 @@ def record_page(flow: str, record_id: str) -> Response[str]:
     """One record's history: everything autoxero did with it and what people decided, newest first."""
     person = _person("viewer")
     if flow not in FLOWS:
-        return _page("refused.html", person, 404, message=f"autoxero has no flow called {flow}.")
+        return _page("refused.html", person, 404, heading="Not found", message=f"autoxero has no flow called {flow}.")
     state = runtime().state
     return _page("record.html", person, flow=flow, record_id=record_id,
                  item=state.attention.get(flow, record_id), skipped=state.attention.is_skipped(flow, record_id),
                  history=sorted(state.ledger.history(flow, record_id), key=lambda e: e.at, reverse=True))
 
 
-def _act(fields: dict[str, str], action: Any) -> Response[str]:
+def _act(person: Person, fields: dict[str, str], action: Any, page: Any = None,
+         default: str = "/console/attention") -> Response[str]:
+    """Do the action; the console's own forms name the page they are on (`back`), and get a 303 back to it with
+    the outcome (Post/Redirect/Get: a reload there reads, it does not act again). A bare POST gets the page."""
     try:
-        outcome = action()
+        outcome, status = action(), 200
     except ActionRefused as err:
-        return attention_page(notice=Outcome(False, str(err)), status=409)
+        outcome, status = Outcome(False, str(err)), 409
     logger.info("console action", path=app.current_event.raw_path, ok=outcome.ok)
-    return attention_page(notice=outcome)
+    if "back" in fields:
+        return _see_other(person, outcome, fields["back"], default)
+    return (page or attention_page)(notice=outcome, status=status)
 
 
 @app.post("/console/attention/retry")
@@ -187,8 +279,8 @@ def retry() -> Response[str]:
 
     fields = web.form(app.current_event.decoded_body)
     person = _operator(fields)
-    return _act(fields, lambda: actions.retry(_console_runtime(), fields.get("flow", ""), fields.get("record", ""),
-                                              person, app.lambda_context))
+    return _act(person, fields, lambda: actions.retry(_console_runtime(), fields.get("flow", ""),
+                                                      fields.get("record", ""), person, app.lambda_context))
 
 
 @app.post("/console/attention/skip")
@@ -197,8 +289,8 @@ def skip() -> Response[str]:
 
     fields = web.form(app.current_event.decoded_body)
     person = _operator(fields)
-    return _act(fields, lambda: actions.skip(runtime(), fields.get("flow", ""), fields.get("record", ""),
-                                             fields.get("reason", ""), person))
+    return _act(person, fields, lambda: actions.skip(runtime(), fields.get("flow", ""), fields.get("record", ""),
+                                                     fields.get("reason", ""), person))
 
 
 @app.post("/console/attention/unskip")
@@ -207,7 +299,8 @@ def unskip() -> Response[str]:
 
     fields = web.form(app.current_event.decoded_body)
     person = _operator(fields)
-    return _act(fields, lambda: actions.unskip(runtime(), fields.get("flow", ""), fields.get("record", ""), person))
+    return _act(person, fields, lambda: actions.unskip(runtime(), fields.get("flow", ""), fields.get("record", ""),
+                                                       person))
 
 
 @app.post("/console/control")
@@ -216,12 +309,8 @@ def control() -> Response[str]:
 
     fields = web.form(app.current_event.decoded_body)
     person = _operator(fields)
-    try:
-        outcome = (actions.resume(runtime(), person) if fields.get("action") == "resume"
-                   else actions.pause(runtime(), fields.get("reason", ""), person))
-    except ActionRefused as err:
-        outcome = Outcome(False, str(err))
-    return overview_page(notice=outcome)
+    return _act(person, fields, lambda: actions.resume(runtime(), person) if fields.get("action") == "resume"
+                else actions.pause(runtime(), fields.get("reason", ""), person), overview_page, "/console/")
 
 
 @app.post("/console/xero/reconnect")
@@ -263,7 +352,7 @@ def invoice_page(invoice_id: str) -> Response[str]:
     person = _person("viewer")
     told = story(_run("invoices"), int(invoice_id)) if invoice_id.isdigit() else None
     if told is None:
-        return _page("refused.html", person, 404, message=f"Autotask has no invoice {invoice_id}.")
+        return _page("refused.html", person, 404, heading="Not found", message=f"Autotask has no invoice {invoice_id}.")
     return _page("invoice.html", person, story=told, lines=line_rows(told),
                  xero_link=web.xero_link(told.kind, told.entry.xero_id if told.entry else None))
 
@@ -290,7 +379,7 @@ def preview_page() -> Response[str]:
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return replies.secure(app.resolve(event, context), _login_url())
 
 
 from autoxero.console import settings_routes  # noqa: E402, F401 (registers the mappings routes on `app`)

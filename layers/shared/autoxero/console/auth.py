@@ -22,6 +22,8 @@ from typing import Any, Literal
 Role = Literal["viewer", "operator"]
 ROLES: tuple[Role, ...] = ("viewer", "operator")
 CSRF_LIFETIME_SECONDS = 12 * 3600
+NOTICE_LIFETIME_SECONDS = 300  # an action's outcome, carried by its redirect: shown on arrival, not weeks later
+NOTICE_LENGTH = 600
 
 
 class NotSignedIn(PermissionError):
@@ -71,8 +73,8 @@ class Person:
 
     def require(self, role: Role) -> None:
         if self.role is None:
-            raise Forbidden(f"{self.email or 'this account'} has no role in this console: ask an operator to "
-                            "invite you again (`autoxero users invite EMAIL --role viewer|operator`).")
+            raise Forbidden(f"{self.email or 'this account'} has no role in this console yet: ask your "
+                            "administrator to give you access as a viewer or an operator.")
         if role == "operator" and not self.can_operate:
             raise Forbidden("viewers can look but not change anything: ask an operator to do this, or to make "
                             "you an operator.")
@@ -110,3 +112,34 @@ class Csrf:
             raise Forbidden("this form's security token is not valid for you: reload the page and try again")
         if expires < self._clock():
             raise Forbidden("this page has been open too long: reload it and try again")
+
+
+class Notices:
+    """An action's outcome carried through its redirect (Post/Redirect/Get) in the query string, signed for the
+    person under the stack's key, so that a link cannot make the console say something it did not say."""
+
+    def __init__(self, key: bytes, clock: Any = time.time) -> None:
+        self._key = key
+        self._clock = clock
+
+    def _mac(self, subject: str, body: str) -> str:
+        digest = hmac.new(self._key, f"notice|{subject}|{body}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def seal(self, person: Person, ok: bool, message: str) -> str:
+        text = base64.urlsafe_b64encode(message[:NOTICE_LENGTH].encode()).decode().rstrip("=")
+        body = f"{int(self._clock()) + NOTICE_LIFETIME_SECONDS}.{int(ok)}.{text}"
+        return f"{body}.{self._mac(person.subject, body)}"
+
+    def open(self, person: Person, sealed: str) -> tuple[bool, str] | None:
+        """(ok, message), or None when the notice is not this console's, not for this person, or too old."""
+        body, _, mac = sealed.rpartition(".")
+        expires, ok, text = [*body.split("."), "", "", ""][:3]
+        if not mac or not hmac.compare_digest(mac, self._mac(person.subject, body)):
+            return None
+        if not expires.isdigit() or int(expires) < self._clock():
+            return None
+        try:
+            return ok == "1", base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        except ValueError:
+            return None

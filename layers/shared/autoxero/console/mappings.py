@@ -150,8 +150,14 @@ class Review:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def first(self) -> bool:
+        """Nothing pushed yet: the defaults become version 1 as they are, once a person has looked at them (a
+        stack resumes only on pushed settings, state/control.py)."""
+        return self.base_version == 0
+
+    @property
     def pushable(self) -> bool:
-        return not self.errors and bool(self.diff)
+        return not self.errors and (bool(self.diff) or self.first)
 
     @property
     def document_json(self) -> str:

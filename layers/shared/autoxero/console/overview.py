@@ -69,6 +69,7 @@ class Overview:
     control: ControlStatus
     attention: list[AttentionItem]
     skipped: int
+    xero_kind: str = "oauth"  # "custom_connection": client credentials, no refresh token to lapse
 
 
 def xero_health(rt: Runtime, now: float | None = None) -> XeroHealth:
@@ -114,7 +115,7 @@ def overview(rt: Runtime) -> Overview:
                              float(settings.autotask.max_database_share), settings.autotask.hourly_budget)
     return Overview(xero=xero_health(rt), autotask=health, runs=runs,
                     control=Control.parse(items.get(_pair(control_key()))), attention=attention,
-                    skipped=state.attention.skipped_count())
+                    skipped=state.attention.skipped_count(), xero_kind=settings.xero.kind)
 
 
 def _pair(key: dict[str, str]) -> tuple[str, str]:

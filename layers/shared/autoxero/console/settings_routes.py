@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response
 
 from autoxero.console import web
-from autoxero.console.app import _operator, _page, _person, _run, app
+from autoxero.console.app import _operator, _page, _person, _run, _standalone, app
 from autoxero.console.auth import Person
 from autoxero.runtime import runtime
 from autoxero.state import SettingsConflict
@@ -28,6 +28,16 @@ def _mappings(person: Person, notice: str = "", status: int = 200, proposal: Rev
     return _page("mappings.html", person, status, settings=current, version=version,
                  history=rt.state.settings.versions(), pick=pickers(run), notice=notice, proposal=proposal,
                  reasons=reasons or [])
+
+
+def _version(fields: dict[str, str], name: str) -> int | None:
+    text = fields.get(name, "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _not_a_version(text: str) -> Response[str]:
+    return _standalone(400, "Not a settings version", f"“{text[:40]}” is not a settings version (a whole number): "
+                       "pick the version from the Mappings page's list.")
 
 
 @app.get("/console/mappings")
@@ -58,7 +68,9 @@ def review_change() -> Response[str]:
 def rollback() -> Response[str]:
     fields = web.form(app.current_event.decoded_body)
     person = _operator(fields)
-    version = int(fields.get("version", "0") or 0)
+    version = _version(fields, "version")
+    if version is None:
+        return _not_a_version(fields.get("version", ""))
     old = runtime().state.settings.version(version)
     if old is None:
         return _mappings(person, notice=f"there is no settings version {version}", status=404)
@@ -85,8 +97,14 @@ def push() -> Response[str]:
     person = _operator(fields)
     rt = runtime()
     current, version = rt.state.settings.load()
-    expected = int(fields.get("base_version", "-1") or -1)
-    document = json.loads(fields.get("document") or "{}")
+    expected = _version(fields, "base_version")
+    if expected is None:
+        return _not_a_version(fields.get("base_version", ""))
+    try:
+        document = json.loads(fields.get("document") or "{}")
+    except ValueError:
+        return _standalone(400, "Not a settings document", "The settings sent are not a settings document: "
+                           "review the change again from the Mappings page.")
     if expected != version:
         return _mappings(person, status=409, notice=f"someone pushed version {version} since you reviewed this "
                          "change: review it again")

@@ -11,7 +11,8 @@ from typing import Any
 from autoxero.state.ledger import Ledger
 from autoxero.state.table import StateError, StateTable, control_key, settings_key
 
-NEVER_RESUMED = "a new stack starts paused: push settings, check them, then `autoxero resume`"
+NEVER_RESUMED = ("a new stack starts paused: check its settings on the console's Mappings page, accept them, "
+                 "then resume")
 CONTROL_FLOW = "control"
 CONTROL_RECORD = "stack"
 
@@ -66,9 +67,10 @@ class Control:
     def resume(self, by: str, reason: str = "") -> ControlStatus:
         """Refused until a settings document has been pushed: the defaults alone are nobody's choice."""
         if not self._t.get(settings_key()):
-            raise ResumeRefused("no settings have been pushed to this stack yet: run `autoxero settings suggest`, "
-                                "review the file, `autoxero settings validate` and `autoxero settings push`, "
-                                "then resume")
+            raise ResumeRefused("no settings have been pushed to this stack yet: open the console's Mappings page, "
+                                "review the settings (change what is wrong) and accept them as version 1, then "
+                                "resume. From the command line: `autoxero settings suggest`, review the file, "
+                                "`autoxero settings validate` and `autoxero settings push`, then resume.")
         return self._set(False, by, reason or None)
 
     def _set(self, paused: bool, by: str, reason: str | None) -> ControlStatus:
