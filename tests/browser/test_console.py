@@ -237,7 +237,8 @@ def test_fix_retry_then_a_mapping_edit_is_validated_pushed_and_used_by_the_next_
     assert rt.state.settings.load() == (current, version)
 
     page.goto(f"{served.url}/console/mappings")
-    page.locator("tr[data-billing-code='Managed Services'] select").select_option("260")
+    account = "tr[data-billing-code='Managed Services'] select[name^='account_by_billing_code']"
+    page.locator(account).select_option("260")
     page.click("#check")
     assert "260" in page.locator("#diff").inner_text()
     version = rt.state.settings.load()[1]

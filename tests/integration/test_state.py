@@ -82,6 +82,19 @@ class TestIdMap:
         entry = state.ids.get("invoice", 7)
         assert (entry.status, entry.xero_id, entry.content_hash) == ("synced", "x-7", "h")
 
+    def test_a_batch_write_ahead_marks_each_record_as_one_write_ahead_would(self, state: State):
+        """One transaction per 100; a batch holding a synced entry is cancelled whole by DynamoDB, then written
+        one by one: the synced entry is left as it is, every other record is pending."""
+        state.ids.record("invoice", 150, xero_id="x-150", identity=Identity("INV-150"), content_hash="h")
+        records = [(n, Identity(f"INV-{n}", "InvoiceNumber", "invoice", "contact-1"), f"h{n}") for n in range(1, 231)]
+        marked = state.ids.mark_pending_many("invoice", records)
+        assert marked == {str(n) for n in range(1, 231)} - {"150"}
+        entries = state.ids.get_many("invoice", range(1, 231))
+        assert {k for k, e in entries.items() if e.status == "pending"} == marked
+        assert (entries["150"].status, entries["150"].xero_id, entries["150"].content_hash) == ("synced", "x-150", "h")
+        assert entries["230"].identity == records[-1][1] and entries["230"].content_hash == "h230"
+        assert state.ids.mark_pending_many("invoice", []) == set()
+
     def test_a_refusal_fails_a_pending_entry(self, state: State):
         assert state.ids.mark_pending("invoice", 8, Identity("INV-8"), content_hash="h")
         assert state.ids.refused("invoice", 8)

@@ -17,7 +17,7 @@ from autoxero.autotask import models as at
 from autoxero.autotask.query import Query, gte
 from autoxero.mapping.common import Unmappable
 from autoxero.mapping.invoices import DocumentPlan, map_invoice
-from autoxero.settings import AccountSource, InvoiceStatus, Numbering, SyncSettings, TaxMode
+from autoxero.settings import AccountSource, InvoiceStatus, Numbering, SyncSettings, TaxMode, TrackingSource
 
 if TYPE_CHECKING:
     from autoxero.sync.run import FlowRun
@@ -35,6 +35,10 @@ class Pickers:
     billing_codes: list[at.BillingCode]
     tax_keys: list[str]  # "region|category"
     choices: dict[str, list[tuple[str, str]]]
+    items: list[tuple[str, str]] = field(default_factory=list)  # (code, "code - name")
+    themes: list[tuple[str, str]] = field(default_factory=list)  # (name, name): settings name a theme
+    templates: list[at.InvoiceTemplate] = field(default_factory=list)  # Autotask invoice templates
+    tracking_categories: list[str] = field(default_factory=list)  # Xero's active categories
 
 
 def pickers(run: FlowRun) -> Pickers:
@@ -58,15 +62,20 @@ def pickers(run: FlowRun) -> Pickers:
         tax_rates=sorted(((t, f"{t} - {r.Name}") for t, r in xero.tax_rates.items()), key=lambda p: p[1]),
         billing_codes=sorted((b for b in ref.billing_codes.values() if b.isActive), key=lambda b: b.name.casefold()),
         tax_keys=[f"{r}|{c}" for r in regions for c in categories],
-        choices={name: [(v.value, v.value.replace("_", " ")) for v in kind] for name, kind in (
+        choices={**{name: [(v.value, v.value.replace("_", " ")) for v in kind] for name, kind in (
             ("status", InvoiceStatus), ("numbering", Numbering), ("account_source", AccountSource),
-            ("tax_mode", TaxMode))})
+            ("tax_mode", TaxMode), ("tracking_source", TrackingSource))},
+            "po_target": [("bill", "bill (accounts payable)"), ("purchase_order", "purchase order")]},
+        items=sorted((code, f"{code} - {name}") for code, name in xero.item_names.items()),
+        themes=sorted((name, name) for name in xero.branding_themes),
+        templates=sorted(ref.templates.values(), key=lambda t: t.name.casefold()),
+        tracking_categories=sorted(xero.tracking))
 
 
 def from_form(current: SyncSettings, fields: dict[str, str]) -> dict[str, Any]:
     """The settings document the form describes: the current one with the form's fields applied."""
     document = current.model_dump(mode="json")
-    invoices = document["invoices"]
+    invoices, orders = document["invoices"], document["purchase_orders"]
     for name in ("status", "numbering", "number_prefix", "account_source", "default_account_code",
                  "rounding_account_code"):
         if name in fields:
@@ -77,18 +86,46 @@ def from_form(current: SyncSettings, fields: dict[str, str]) -> dict[str, Any]:
         invoices["tax"]["exempt_tax_type"] = fields["exempt_tax_type"]
     if "start_date" in fields and fields["start_date"].strip():
         invoices["start_date"] = fields["start_date"].strip()
-    if "po_default_account_code" in fields:
-        document["purchase_orders"]["default_account_code"] = fields["po_default_account_code"]
-    accounts = dict(invoices["account_by_billing_code"])
-    taxes = dict(invoices["tax"]["by_region_and_category"])
+    if "item_by_product_sku" in fields:
+        invoices["item_by_product_sku"] = fields["item_by_product_sku"] == "true"
+    for name, key in (("po_default_account_code", "default_account_code"), ("po_target", "target"),
+                      ("po_status", "status"), ("po_freight_account_code", "freight_account_code")):
+        if name in fields:
+            orders[key] = fields[name].strip()
+    maps = {prefix: dict(where[key]) for prefix, where, key in _form_maps(invoices)}
     for name, value in fields.items():
-        if name.startswith("account_by_billing_code."):
-            _set_or_drop(accounts, name.split(".", 1)[1], value)
-        elif name.startswith("tax_map."):
-            _set_or_drop(taxes, name.split(".", 1)[1], value)
-    invoices["account_by_billing_code"] = accounts
-    invoices["tax"]["by_region_and_category"] = taxes
+        prefix, _, key = name.partition(".")
+        if prefix in maps and key:
+            _set_or_drop(maps[prefix], key, value)
+    for prefix, where, key in _form_maps(invoices):
+        where[key] = maps[prefix]
+    invoices["tracking"] = _tracking(invoices["tracking"], fields)
     return document
+
+
+def _form_maps(invoices: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+    """Each form field prefix ("prefix.key") and the mapping in the document it edits."""
+    return [("account_by_billing_code", invoices, "account_by_billing_code"),
+            ("item_by_billing_code", invoices, "item_by_billing_code"),
+            ("branding_by_template", invoices, "branding_by_template"),
+            ("tax_map", invoices["tax"], "by_region_and_category")]
+
+
+def _tracking(rules: list[dict[str, Any]], fields: dict[str, str]) -> list[dict[str, Any]]:
+    """The tracking rules, with each category the form shows set to its source (or dropped when none): a
+    rule's option names, which the form does not edit, are kept."""
+    shown = [name.split(".", 1)[1].rsplit(".", 1)[0] for name in fields
+             if name.startswith("tracking.") and name.endswith(".source")]
+    kept = {rule["category"]: rule for rule in rules}
+    for category in shown:
+        source = fields[f"tracking.{category}.source"].strip()
+        if not source:
+            kept.pop(category, None)
+            continue
+        rule = {**kept.get(category, {"category": category, "options": {}}), "source": source}
+        rule["udf_name"] = fields.get(f"tracking.{category}.udf_name", "").strip() or None
+        kept[category] = rule
+    return list(kept.values())
 
 
 def _set_or_drop(mapping: dict[str, str], key: str, value: str) -> None:

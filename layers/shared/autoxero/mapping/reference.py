@@ -44,7 +44,12 @@ class XeroReference:
 
     @cached_property
     def item_codes(self) -> frozenset[str]:
-        return frozenset(i.Code for i in _load(self._sources["items"]))
+        return frozenset(self.item_names)
+
+    @cached_property
+    def item_names(self) -> dict[str, str]:
+        """Item code -> its name (the code again when it has none)."""
+        return {i.Code: i.Name or i.Code for i in _load(self._sources["items"])}
 
     @cached_property
     def tracking(self) -> dict[str, dict[str, tuple[str, str]]]:

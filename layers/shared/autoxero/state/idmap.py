@@ -10,11 +10,20 @@ A synced entry is the truth about a document that exists: neither a write-ahead 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import ClientError
 
 from autoxero.state.table import StateTable, map_key, reverse_map_key, unless_condition_fails
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+TRANSACT_LIMIT = 100  # actions in one TransactWriteItems (DynamoDB's limit)
+_SERIALIZER = TypeSerializer()
 
 Status = Literal["pending", "synced", "failed", "voided", "deleted"]
 
@@ -125,13 +134,42 @@ class IdMap:
         autotask_ids = [str(item["autotask_id"]) for item in self._t.get_many(keys).values()]
         return {e.xero_id: e for e in self.get_many(kind, autotask_ids).values() if e.xero_id}
 
+    _UNLESS_SYNCED: Any = {"ConditionExpression": "attribute_not_exists(pk) OR #s <> :synced",
+                           "ExpressionAttributeNames": {"#s": "status"}}
+
     def mark_pending(self, kind: str, autotask_id: str | int, identity: Identity, content_hash: str) -> bool:
         """Write-ahead before a Xero create, with the identity the document will carry. False (nothing written)
         when the entry is synced: the document exists, and whoever recorded it is right."""
         return unless_condition_fails(lambda: self._t.table.put_item(
-            Item=self._item(kind, autotask_id, "pending", identity, content_hash),
-            ConditionExpression="attribute_not_exists(pk) OR #s <> :synced",
-            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":synced": "synced"})) is not None
+            Item=self._item(kind, autotask_id, "pending", identity, content_hash), **self._UNLESS_SYNCED,
+            ExpressionAttributeValues={":synced": "synced"})) is not None
+
+    def mark_pending_many(self, kind: str, records: Sequence[tuple[str | int, Identity, str]]) -> set[str]:
+        """`mark_pending` for a batch of (autotask id, identity, content hash): the ids written. One
+        TransactWriteItems per 100, each Put under `mark_pending`'s condition; a transaction DynamoDB cancels
+        (an entry synced meanwhile, another writer on one of them) writes nothing ("TransactionCanceledException
+        ... a condition in one of the condition expressions is not met", docs.aws.amazon.com/amazondynamodb/latest/
+        APIReference/API_TransactWriteItems.html), and its records are then written one by one, so each gets the
+        answer `mark_pending` gives it alone. Each Put is authorized as a PutItem (transaction-apis-iam.html)."""
+        marked: set[str] = set()
+        client = self._t.table.meta.client
+        for start in range(0, len(records), TRANSACT_LIMIT):
+            batch = records[start:start + TRANSACT_LIMIT]
+            puts = [{"Put": {"TableName": self._t.name, **self._UNLESS_SYNCED,
+                             "ExpressionAttributeValues": {":synced": {"S": "synced"}},
+                             "Item": {k: _SERIALIZER.serialize(v) for k, v in
+                                      self._item(kind, record_id, "pending", identity, content_hash).items()}}}
+                    for record_id, identity, content_hash in batch]
+            try:
+                client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", puts))
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                marked.update(str(r) for r, identity, content_hash in batch
+                              if self.mark_pending(kind, r, identity, content_hash))
+                continue
+            marked.update(str(record_id) for record_id, _, _ in batch)
+        return marked
 
     def record(self, kind: str, autotask_id: str | int, *, xero_id: str, identity: Identity, content_hash: str,
                xero_number: str | None = None, extra: MapExtra | None = None) -> MapEntry:

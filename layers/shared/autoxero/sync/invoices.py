@@ -179,7 +179,8 @@ def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
         if company is None or contact_id is None:
             run.problem(invoice.id, Problem(
                 "contact_not_synced", f"{label}: the company has no Xero contact yet, so the invoice waits.",
-                "Resolve the company's own item in `autoxero attention` (contacts); the invoice follows."), label)
+                "Resolve the company's own item first (under contacts, where it says what to change); the invoice "
+                "follows."), label)
             continue
         if held(run, FLOW, invoice):
             run.counts["held"] += 1  # refused before, and nothing it is made from has changed since

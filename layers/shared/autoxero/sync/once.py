@@ -101,7 +101,8 @@ def write_once(run: FlowRun, kind: str, writes: list[Write], entries: dict[str, 
     if not to_create:
         return written
     run.hold()
-    ahead = [w for w in to_create if run.state.ids.mark_pending(kind, w.record_id, w.identity, w.content_hash)]
+    marked = run.state.ids.mark_pending_many(kind, [(w.record_id, w.identity, w.content_hash) for w in to_create])
+    ahead = [w for w in to_create if str(w.record_id) in marked]
     for document, group in _by_document(ahead):
         outcomes = run.xero.write(document.operation, document.key, document.model, [w.payload for w in group],
                                   **document.params)

@@ -64,7 +64,8 @@ def _sync_ready(run: FlowRun, orders: list[at.PurchaseOrder], entries: dict[str,
         contact_id = vendors.get(order.vendorID)
         if contact_id is None:
             run.problem(order.id, Problem("vendor_not_synced", f"{label}: the vendor has no Xero contact yet.",
-                                          "Resolve the vendor's item in `autoxero attention` (contacts)."), label)
+                                          "Resolve the vendor's own item first (under contacts, where it says "
+                                          "what to change); the order follows."), label)
             continue
         try:
             plan = map_purchase_order(order, items.get(order.id, []), contact_id, ref=ref, xero=xero,
