@@ -81,9 +81,10 @@ build: $(SAM_VENV)/.installed | check-python
 # each of those groups runs side by side; pytest and the chaos check each keep both cores busy, so they run alone.
 test:
 	@echo "make test: installs ($$(date +%T))"
-	$(MAKE) --no-print-directory -j3 --output-sync=target install $(SAM_VENV)/.installed browser
+	$(MAKE) --no-print-directory -j4 --output-sync=target install $(SAM_VENV)/.installed browser \
+		$(CHECKOV_VENV)/.installed
 	@echo "make test: static checks and the build ($$(date +%T))"
-	$(MAKE) --no-print-directory -j4 --output-sync=target lint typecheck template build
+	$(MAKE) --no-print-directory -j5 --output-sync=target lint typecheck template build security
 	@echo "make test: pytest ($$(date +%T))"
 	$(MAKE) --no-print-directory unit
 	@echo "make test: chaos-quick ($$(date +%T))"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from autoxero.hints import RECONNECT
 from autoxero.sync.run import RUN_SECONDS, FlowRun, execute
 
 if TYPE_CHECKING:
@@ -85,5 +86,5 @@ def _warn_idle_once_a_day(rt: Runtime, idle: float, flow: str) -> None:
                      f"The Xero connection of {rt.config.stack} was last used {idle:.0f} days ago ({flow} noticed). "
                      f"Xero ends a connection left unused for 60 days; after that nothing reaches Xero until "
                      "someone reconnects.\nWhat to do: check that the schedules are running (`autoxero status`), "
-                     "or reconnect now with `autoxero connect xero`; reconnecting loses nothing.")
+                     f"or reconnect now: {RECONNECT}; reconnecting loses nothing.")
     rt.state.cache.put(IDLE_WARNED, CacheEntry(str(now), now + 86_400))

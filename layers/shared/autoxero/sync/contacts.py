@@ -12,6 +12,7 @@ from typing import Any
 
 from autoxero.autotask import models as at
 from autoxero.autotask.query import Query, eq, gt, in_
+from autoxero.hints import RETRY
 from autoxero.mapping.common import Problem, Unmappable
 from autoxero.mapping.contacts import ContactPlan, XeroContactIndex, map_company, match_contact
 from autoxero.state import Identity
@@ -129,7 +130,7 @@ def _refusal(write: Write, errors: list[str]) -> Problem:
     message = "; ".join(errors) or "Xero did not accept the contact"
     return Problem("xero_rejected_contact", f"{write.label}: Xero refused the contact ({message}).",
                    "Correct the company in Autotask (or the clashing contact in Xero) and retry it with "
-                   "`autoxero attention retry`.")
+                   f"{RETRY}.")
 
 
 def run_contacts(run: FlowRun) -> None:

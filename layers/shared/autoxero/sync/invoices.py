@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from autoxero.autotask import models as at
 from autoxero.autotask.errors import AutotaskValidationError
 from autoxero.autotask.query import Query, eq, gt, gte, not_exist
+from autoxero.hints import RETRY, SUGGEST
 from autoxero.mapping import refusals
 from autoxero.mapping.billing import Charges, invoice_sources
 from autoxero.mapping.common import Problem, Unmappable
@@ -61,7 +62,7 @@ def _label(invoice: at.Invoice, companies: dict[int, at.Company], run: FlowRun) 
 
 
 START_DATE_UNSET = ("invoices.start_date is not set, so no invoice was sent: choose the first invoice date to "
-                    "send (`autoxero settings suggest` proposes the 1st of this month) and push the settings")
+                    f"send ({SUGGEST} proposes the 1st of this month) and push the settings")
 
 
 def candidates_query(run: FlowRun) -> Query:
@@ -172,7 +173,7 @@ def prepare(run: FlowRun, invoices: list[at.Invoice]) -> Chunk:
                 "incomplete_invoice", f"{label}: its billing items do not add up to the invoice total "
                 f"{invoice.invoiceTotal:.2f}, even after {settings.settle_minutes} minutes.",
                 "Check that the Autotask API user is in every Line of Business (invoices of other lines are "
-                "hidden from it), then retry with `autoxero attention retry`."), label)
+                f"hidden from it), then {RETRY}."), label)
             continue
         company = companies.get(invoice.companyID)
         contact_id = contacts.get(invoice.companyID)
@@ -221,11 +222,11 @@ def _contacts_for(run: FlowRun, companies: dict[int, at.Company]) -> dict[int, s
 
 def _refusal(run: FlowRun, chunk: Chunk, write: Write, errors: list[str]) -> Problem:
     message = "; ".join(errors) or "Xero did not accept it"
-    fix = "Correct the cause in Autotask or in settings, then `autoxero attention retry`."
+    fix = f"Correct the cause in Autotask or in settings, then {RETRY}."
     if any("must be unique" in e for e in errors):
         fix = (f"Xero already has a document numbered {write.identity.value} that autoxero did not create. Rename "
                "or void that one in Xero, or set invoices.number_prefix so the two numbering schemes cannot meet; "
-               "then `autoxero attention retry`.")
+               f"then {RETRY}.")
     problem = Problem("xero_rejected", f"Invoice {write.label}: Xero refused it ({message}).", fix, {"errors": errors})
     if refusals.lasting(errors):  # not sent again until the invoice, its lines, the settings or Xero's lists change
         problem = holding(run, chunk.invoices[int(write.record_id)], problem, refusals.named_pieces(write.payload))

@@ -13,6 +13,7 @@ from typing import Any
 
 from autoxero.autotask import models as at
 from autoxero.autotask.query import Query, gte
+from autoxero.hints import RETRY
 from autoxero.mapping.common import Problem, Unmappable
 from autoxero.mapping.purchase_orders import TARGETS, PurchasePlan, map_purchase_order, stage, target
 from autoxero.state import Identity, MapEntry
@@ -145,7 +146,7 @@ def _refusal(write: Write, errors: list[str]) -> Problem:
     message = "; ".join(errors) or "Xero did not accept it"
     return Problem("xero_rejected", f"Purchase order {write.label}: Xero refused the "
                    f"{write.identity.document.replace('_', ' ')} ({message}).",
-                   "Correct it in Autotask or settings, then `autoxero attention retry`.")
+                   f"Correct it in Autotask or settings, then {RETRY}.")
 
 
 def _current_status(run: FlowRun, xero_ids: list[str]) -> dict[str, str]:

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import httpx
 
+from autoxero.hints import CONNECT, RECONNECT
 from autoxero.observability import logger
 from autoxero.secrets import SecretStore
 from autoxero.secrets.documents import TokenSet, XeroSecret
@@ -170,7 +171,7 @@ class TokenManager:
         else:
             refresh_token = secret.token_set.refresh_token if secret.token_set is not None else ""
             if not refresh_token:
-                raise XeroNotConnected("Xero is not connected yet: run `autoxero connect xero`")
+                raise XeroNotConnected(f"Xero is not connected yet: {CONNECT}")
             form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         try:
             answer = self._http.post(self._token_url, data=form, auth=(client_id, client_secret),
@@ -217,9 +218,9 @@ def _refused(answer: httpx.Response) -> XeroError:
     if error == "invalid_grant":
         return XeroReconnectRequired(
             "Xero no longer accepts this connection's refresh token (it expired after 60 days unused, was "
-            "revoked, or was rotated elsewhere). Reconnect with `autoxero connect xero`.")
+            f"revoked, or was rotated elsewhere). {RECONNECT}.")
     if error == "invalid_scope":
         return XeroReconnectRequired("Xero refused the permissions this connection asked for (invalid_scope). "
-                                     "Reconnect with `autoxero connect xero`.")
+                                     f"{RECONNECT}.")
     return XeroReconnectRequired(f"Xero's token endpoint refused the refresh (HTTP {answer.status_code}"
-                                 f"{', ' + error if error else ''}). Reconnect with `autoxero connect xero`.")
+                                 f"{', ' + error if error else ''}). {RECONNECT}.")
