@@ -18,7 +18,7 @@ import copy
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus
 
 import moto
 import pytest
@@ -31,9 +31,9 @@ from autoxero.runtime import Runtime
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
-from autoxero_cli.invoke import invoke
 from autoxero_cli.local import LocalDeployment
 from autoxero_cli.moto_fidelity import atomic_dynamodb_items
+from tests.flows.test_console_handler import csrf, request
 
 OPERATOR = {"sub": "op-2", "email": "op@msp.example", "cognito:groups": "[operator]"}
 VIEWER = {"sub": "vi-2", "email": "vi@msp.example", "cognito:groups": "[viewer]"}
@@ -112,27 +112,6 @@ class World:
                 "settings": (version, settings.model_dump(mode="json"), len(state.settings.versions())),
                 "control": state.control.status(), "switch": list(state.control.history()),
                 "ledger": {r: len(state.ledger.history(*r)) for r in records}}
-
-
-def request(local: LocalDeployment, path: str, claims: dict[str, Any] | None, method: str = "GET",
-            form: dict[str, str] | None = None) -> dict[str, Any]:
-    """The HTTP API's payload 2.0, with the JWT authorizer's verified claims when `claims` is given."""
-    path, _, query = path.partition("?")
-    event = {"version": "2.0", "routeKey": "ANY /console/{proxy+}", "rawPath": path, "rawQueryString": query,
-             "headers": {"host": "console.example", "content-type": "application/x-www-form-urlencoded"},
-             "queryStringParameters": dict(p.split("=", 1) for p in query.split("&") if "=" in p) or None,
-             "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"},
-                                "routeKey": "ANY /console/{proxy+}", "stage": "$default", "requestId": "r"},
-             "body": urlencode(form) if form is not None else None, "isBase64Encoded": False}
-    if claims is not None:
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-    return dict(invoke("ConsoleFunction", event, local.stack, local.sandbox.endpoints))
-
-
-def csrf(page: dict[str, Any]) -> str:
-    found = re.search(r'<meta name="csrf" content="([^"]+)">', page["body"])
-    assert found, page["body"][:500]
-    return found.group(1)
 
 
 @pytest.fixture(scope="module")
