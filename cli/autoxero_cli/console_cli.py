@@ -43,6 +43,49 @@ def users_invite(email: str,
         console.print("Cognito e-mails them a temporary password and the console's address.")
 
 
+def _pool(stack: str | None) -> tuple[Any, str]:
+    import boto3
+
+    tgt = target(stack)
+    if tgt.is_local:
+        pool, idp = tgt.local.get("console_user_pool"), boto3.client("cognito-idp", region_name="us-east-1")
+        if not pool:
+            raise fail("this sandbox has no console: restart it with `autoxero sandbox serve` or `autoxero console`")
+        return idp, pool
+    pool = tgt.outputs.get("ConsoleUserPoolId")
+    if not pool:
+        raise fail(f"stack {tgt.name} has no console yet: deploy this version of autoxero to it first")
+    return boto3.client("cognito-idp", region_name=tgt.region), pool
+
+
+def users_list(stack: Stack = None) -> None:
+    """Everyone who can sign in to the console, with their role."""
+    from rich.table import Table
+
+    from autoxero_cli.users import members
+
+    idp, pool = _pool(stack)
+    table = Table("e-mail", "role", "status")
+    for member in members(idp, pool):
+        status = ("disabled" if not member.enabled else
+                  "invited, not signed in yet" if member.status == "FORCE_CHANGE_PASSWORD" else "active")
+        table.add_row(member.email, member.role or "(none: refused)", status)
+    console.print(table)
+
+
+def users_remove(email: str, stack: Stack = None) -> None:
+    """Someone leaves: no role, signed out everywhere, disabled (a page they already have open works until its
+    sign-in expires, within the hour)."""
+    from autoxero_cli.users import InviteError, remove
+
+    idp, pool = _pool(stack)
+    try:
+        remove(idp, pool, email)
+    except InviteError as err:
+        raise fail(str(err)) from None
+    console.print(f"{email.strip().lower()}: removed (no role, signed out, disabled).")
+
+
 def console_serve(port: Annotated[int, typer.Option(help="The local gateway's port (0 picks a free one)")]
                   = CONSOLE_PORT) -> None:
     """Serve the console against the sandbox, with the demo's data and two demo users (Ctrl-C stops)."""
@@ -88,7 +131,10 @@ def publish_and_wait(local: Any, sandbox: Any, gateway_url: str, stop: Any = Non
 
 
 def register(app: typer.Typer) -> None:
-    users_app = typer.Typer(no_args_is_help=True, help="The console's people: invite them with a role.")
+    users_app = typer.Typer(no_args_is_help=True, help="The console's people: invite them with a role, list "
+                                                        "them, remove them when they leave.")
     users_app.command("invite")(users_invite)
+    users_app.command("list")(users_list)
+    users_app.command("remove")(users_remove)
     app.add_typer(users_app, name="users")
     app.command("console")(console_serve)

@@ -116,7 +116,7 @@ class LocalStack:
                 existing[name] = idp.create_user_pool(
                     PoolName=name, UsernameAttributes=props.get("UsernameAttributes", []),
                     AutoVerifiedAttributes=props.get("AutoVerifiedAttributes", []),
-                    MfaConfiguration=props.get("MfaConfiguration", "OFF"))["UserPool"]["Id"]
+                    MfaConfiguration=self.resolve(props.get("MfaConfiguration", "OFF")))["UserPool"]["Id"]
             self.physical[logical_id] = existing[name]
         for res in resources("AWS::Cognito::UserPoolGroup").values():
             props = res["Properties"]

@@ -93,5 +93,7 @@ def seed_secrets(stack: LocalStack, credentials: dict[str, Any] | None = None) -
 
 
 def stack_parameters() -> dict[str, str]:
+    # ConsoleMfa OFF: the local managed-login stand-in (managed_login.py) signs in with a password and does not
+    # simulate MFA; a deployed stack defaults to ON.
     return {"CustomerName": "Local", "AlarmEmail": "finance@example.com", "LedgerRetentionDays": "400",
-            "LogLevel": "INFO", "SyncRateMinutes": "15", "PaymentsPollMinutes": "30"}
+            "LogLevel": "INFO", "SyncRateMinutes": "15", "PaymentsPollMinutes": "30", "ConsoleMfa": "OFF"}

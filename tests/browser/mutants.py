@@ -1,5 +1,6 @@
-"""Named broken versions of the console, each of which the browser tests must catch (a check that cannot fail
-proves nothing). Run by hand — each mutant starts the console anew, minutes on a busy machine:
+"""Named broken versions of the console, each of which the browser tests (or the handler tests in
+tests/flows/test_console_routes.py, a minute or two each) must catch (a check that cannot fail proves nothing).
+Run by hand — each browser mutant starts the console anew, minutes on a busy machine:
 
     .venv/bin/python tests/browser/mutants.py            # every mutant
     .venv/bin/python tests/browser/mutants.py no-csrf    # one
@@ -16,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = ROOT / "layers" / "shared" / "autoxero" / "console"
+ROUTES = "tests/flows/test_console_routes.py"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,16 @@ class Mutant:
     find: str
     replace: str
     test: str  # the -k expression of the test that must fail
+    tests: str = "tests/browser"  # where that test is
+    after: str = ""  # mutate the first `find` after this (a function's def), not the file's first
+
+    def mutated(self, original: str) -> str | None:
+        """The file with the mutation made, or None when the code it mutates is not there any more."""
+        start = original.find(self.after)
+        at = original.find(self.find, start) if start >= 0 else -1
+        if at < 0:
+            return None
+        return original[:at] + self.replace + original[at + len(self.find):]
 
 
 MUTANTS = (
@@ -41,19 +53,38 @@ MUTANTS = (
            '{"was": item.message}', "fix_retry"),
     Mutant("push-ignores-the-review", CONSOLE / "settings_routes.py", "if not checked.pushable:", "if False:",
            "fix_retry"),
-    Mutant("quota-share-estimated", CONSOLE / "overview.py", "rt.state.autotask_quota.last_reading()", "None",
-           "every_page_renders"),
+    Mutant("quota-share-estimated", CONSOLE / "overview.py", "quota.parse_reading(items.get(_pair(quota.reading_key)))",
+           "None", "every_page_renders"),
+    # Each route checks the role and the form's token itself: one route forgetting is caught.
+    Mutant("push-lets-a-viewer-in", CONSOLE / "settings_routes.py", "_operator(fields)", '_person("viewer")',
+           "forged", ROUTES, after="def push("),
+    Mutant("rollback-lets-a-viewer-in", CONSOLE / "settings_routes.py", "_operator(fields)", '_person("viewer")',
+           "forged", ROUTES, after="def rollback("),
+    Mutant("push-without-its-token", CONSOLE / "settings_routes.py", "_operator(fields)", '_person("operator")',
+           "forged", ROUTES, after="def push("),
+    Mutant("rollback-without-its-token", CONSOLE / "settings_routes.py", "_operator(fields)",
+           '_person("operator")', "forged", ROUTES, after="def rollback("),
+    Mutant("retry-without-its-token", CONSOLE / "app.py", "_operator(fields)", '_person("operator")', "forged",
+           ROUTES, after="def retry("),
+    Mutant("unskip-lets-a-viewer-in", CONSOLE / "app.py", "_operator(fields)", '_person("viewer")', "forged",
+           ROUTES, after="def unskip("),
+    Mutant("preview-shows-no-plan", CONSOLE / "preview.py", "for plan in run.plans:", "for plan in []:",
+           "records_of_the_demo", ROUTES),
+    Mutant("autoescape-off-in-the-handler", CONSOLE / "web.py",
+           "autoescape=select_autoescape(default=True, default_for_string=True)", "autoescape=False",
+           "hostile_names", ROUTES),
 )
 
 
 def run(mutant: Mutant) -> bool:
     """True when the tests caught the mutant (the named test failed)."""
     original = mutant.path.read_text()
-    if mutant.find not in original:
+    mutated = mutant.mutated(original)
+    if mutated is None:
         raise SystemExit(f"{mutant.name}: the code it mutates has changed; update tests/browser/mutants.py")
-    mutant.path.write_text(original.replace(mutant.find, mutant.replace, 1))
+    mutant.path.write_text(mutated)
     try:
-        done = subprocess.run([sys.executable, "-m", "pytest", "tests/browser", "-q", "-x", "-p", "no:randomly",
+        done = subprocess.run([sys.executable, "-m", "pytest", mutant.tests, "-q", "-x", "-p", "no:randomly",
                                "-k", mutant.test], cwd=ROOT, capture_output=True, text=True, check=False)
     finally:
         mutant.path.write_text(original)
