@@ -76,8 +76,8 @@ MUTANTS = (
 )
 
 
-def run(mutant: Mutant) -> bool:
-    """True when the tests caught the mutant (the named test failed)."""
+def run(mutant: Mutant) -> tuple[bool, str]:
+    """Whether the tests caught the mutant (the named test failed), and pytest's first line saying what failed."""
     original = mutant.path.read_text()
     mutated = mutant.mutated(original)
     if mutated is None:
@@ -88,16 +88,18 @@ def run(mutant: Mutant) -> bool:
                                "-k", mutant.test], cwd=ROOT, capture_output=True, text=True, check=False)
     finally:
         mutant.path.write_text(original)
-    return done.returncode != 0
+    failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    return done.returncode != 0, (failed[0][:200] if failed else done.stdout.strip()[-200:])
 
 
 def main(names: list[str]) -> int:
     chosen = [m for m in MUTANTS if not names or m.name in names]
     caught = []
     for mutant in chosen:
-        hit = run(mutant)
+        hit, said = run(mutant)
         caught.append(hit)
-        print(f"{mutant.name}: {'caught' if hit else 'NOT CAUGHT'} (by -k {mutant.test})", flush=True)
+        print(f"{mutant.name}: {'caught' if hit else 'NOT CAUGHT'} (by {mutant.tests} -k {mutant.test})\n    {said}",
+              flush=True)
     print(f"mutants caught: {sum(caught)} of {len(chosen)}")
     return 0 if all(caught) else 1
 

@@ -107,10 +107,19 @@ def test_each_role_signs_in_and_every_page_renders(served, ui, role: str):
     page = ui.sign_in(role)
     assert page.locator("#who").inner_text() == ui.users[role]
     assert page.locator(".role").inner_text().lower() == role
+    rt = served.runtime()
+    held = sorted(re.search(r"INV-\d+", i.label).group(0) for i in rt.state.attention.list("invoices"))
+    # A record of the demo on each page, besides its heading: (selector, text it must contain).
+    shows = {"overview": ("#xero-health", "Harbour IT Ltd"), "attention": ("article.item", held[0]),
+             "invoices": ("#results td.company", "Harbour"), "reconciliation": ("main", held[0]),
+             "mappings": ("tr[data-billing-code='Managed Services']", "Managed Services"),
+             "preview": ("#preview tbody tr", held[0])}
     for name, (path, heading) in PAGES.items():
         answer = page.goto(f"{served.url}{path}")
         assert answer is not None and answer.status == 200, f"{name}: {answer and answer.status}"
         assert page.locator("h1").first.inner_text().startswith(heading)
+        selector, text = shows[name]
+        assert text in " ".join(page.locator(selector).all_inner_texts()), f"{name}: {text} is not in {selector}"
         ui.shoot(page, f"{role}-{name}")
     # Demo data is on the pages: the Xero organisation, the flows' runs, the attention items, the settings.
     page.goto(f"{served.url}/console/")
@@ -143,15 +152,22 @@ def test_an_invoice_tells_its_story(served, ui):
 def test_a_viewer_cannot_change_anything_and_the_server_refuses(served, ui):
     rt = served.runtime()
     item = rt.state.attention.list("invoices")[0]
-    _, version = rt.state.settings.load()
+    current, version = rt.state.settings.load()
+    changed = current.model_dump(mode="json")
+    changed["invoices"]["default_account_code"] = "230"
+    pushable = json.dumps(changed)  # what an operator's push would send
     switch = rt.state.control.status()
     page = ui.sign_in("viewer")
     page.goto(f"{served.url}/console/attention")
     for path, fields in (("/console/attention/retry", {"flow": "invoices", "record": item.record_id}),
                          ("/console/attention/skip", {"flow": "invoices", "record": item.record_id, "reason": "x"}),
                          ("/console/control", {"action": "pause", "reason": "x"}),
+                         ("/console/attention/unskip", {"flow": "invoices", "record": item.record_id}),
                          ("/console/xero/reconnect", {}),
-                         ("/console/mappings/review", {"default_account_code": "210"})):
+                         ("/console/mappings/review", {"default_account_code": "210"}),
+                         ("/console/mappings/push", {"base_version": str(version), "document": pushable}),
+                         ("/console/mappings/rollback", {"version": str(version)}),
+                         ("/console/mappings/suggest", {})):
         answer = ui.post(page, path, fields)
         assert answer["status"] == 403, path
         assert "viewers can look but not change anything" in answer["text"]
