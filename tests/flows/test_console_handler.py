@@ -6,14 +6,10 @@ Chromium."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
-import moto
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
-from autoxero.autotask.limiter import LocalLimiter
 from autoxero.runtime import Runtime
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
@@ -22,7 +18,6 @@ from autoxero_cli.aws_calls import RECORDER, acting_as, flow_function
 from autoxero_cli.invoke import invoke
 from autoxero_cli.local import LocalDeployment
 from autoxero_cli.localenv import LOCAL_STACK_NAME
-from autoxero_cli.moto_fidelity import atomic_dynamodb_items
 
 OPERATOR = {"sub": "op-1", "email": "op@msp.example", "cognito:groups": "[operator]"}
 VIEWER = {"sub": "vi-1", "email": "vi@msp.example", "cognito:groups": "[viewer]"}
@@ -46,28 +41,19 @@ def csrf(page: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(sandbox, demo_fixture) -> Iterator[tuple[LocalDeployment, Runtime]]:
-    """One deployment for the module, with the demo's contacts and invoices synced once: the tests read it, and
-    the ones that change it (placed last) undo their change or check only what they changed. Its set-up calls are
-    checked against each function's IAM policy here, as the autouse check does for a test's own calls."""
-    atomic_dynamodb_items()
-    with moto.mock_aws():
-        parameters.clear_caches()
-        sandbox.load(demo_fixture)
-        local = LocalDeployment.create(sandbox, options={
-            "autotask": {"limiter": LocalLimiter(), "sleep": lambda _: None}, "xero": {"sleep": lambda _: None}})
-        local.connect_xero_directly()
-        local.go_live("tests")
-        runtime = local.runtime()
-        start = len(RECORDER.calls)
-        for flow, body in (("contacts", run_contacts), ("invoices", run_invoices)):
-            with acting_as(LOCAL_STACK_NAME, flow_function(flow)):
-                execute_run(runtime, build_run(runtime, flow, None, False), body)
-        refused = sorted({(c.function, c.action, c.resource) for c in RECORDER.denied(start)})
-        if refused:
-            pytest.fail(f"AWS calls their function's IAM policy does not grant: {refused}", pytrace=False)
-        yield local, runtime
-        parameters.clear_caches()
+def world(module_local) -> tuple[LocalDeployment, Runtime]:
+    """The module's deployment with the demo's contacts and invoices synced once: the tests read it, and the ones
+    that change it (placed last) undo their change or check only what they changed. The runs' calls are checked
+    against each function's IAM policy here, as the autouse check does for a test's own calls."""
+    runtime = module_local.runtime()
+    start = len(RECORDER.calls)
+    for flow, body in (("contacts", run_contacts), ("invoices", run_invoices)):
+        with acting_as(LOCAL_STACK_NAME, flow_function(flow)):
+            execute_run(runtime, build_run(runtime, flow, None, False), body)
+    refused = sorted({(c.function, c.action, c.resource) for c in RECORDER.denied(start)})
+    if refused:
+        pytest.fail(f"AWS calls their function's IAM policy does not grant: {refused}", pytrace=False)
+    return module_local, runtime
 
 
 @pytest.fixture

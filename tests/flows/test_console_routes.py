@@ -102,7 +102,7 @@ class World:
         return current.model_validate(document).model_dump_json()
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything a console action changes, read from the state table."""
+        """Everything a console action changes, read from the state table and Xero's own state."""
         state = self.runtime.state
         settings, version = state.settings.load()
         records = [("contacts", str(HELD["id"])), ("invoices", self.skipped), ("control", "xero"),
@@ -111,7 +111,8 @@ class World:
                 "skipped": sorted((s.flow, s.record_id) for s in state.attention.skipped(None)),
                 "settings": (version, settings.model_dump(mode="json"), len(state.settings.versions())),
                 "control": state.control.status(), "switch": list(state.control.history()),
-                "ledger": {r: len(state.ledger.history(*r)) for r in records}}
+                "ledger": {r: len(state.ledger.history(*r)) for r in records},
+                "xero": {kind: len(self.local.sandbox.xero.state(kind)) for kind in ("Contacts", "Invoices")}}
 
 
 @pytest.fixture(scope="module")

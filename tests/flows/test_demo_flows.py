@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import pytest
+
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.flows import FLOWS
 from autoxero_cli.aws_calls import acting_as, flow_function
 from autoxero_cli.localenv import LOCAL_STACK_NAME
 from tests.flows.test_purchase_orders_and_payments import xero_api
+
+
+@pytest.fixture
+def local(module_local):
+    """One deployment for both tests: the second continues from the first's runs (it runs them again, idle when
+    the first has run) rather than syncing the demo's contacts and invoices a second time."""
+    return module_local
+
+
+@pytest.fixture
+def runtime(module_local):
+    return module_local.runtime()
 
 
 def run(runtime, flow, dry_run=False):

@@ -18,7 +18,8 @@ SPEC = Path(__file__).parents[1] / "contract" / "specs" / "xero_accounting.yaml"
 
 
 def test_every_xero_time_zone_code_names_a_zone():
-    codes = yaml.safe_load(SPEC.read_text())["components"]["schemas"]["TimeZone"]["enum"]
+    spec = yaml.load(SPEC.read_text(), Loader=yaml.CSafeLoader)  # libyaml's safe loader: 0.6 s, not 3.5 s
+    codes = spec["components"]["schemas"]["TimeZone"]["enum"]
     unknown = [c for c in codes if organisation_zone(c).key == "UTC" and "UTC" not in c and "GMT" not in c]
     assert unknown == []
     assert organisation_zone("NEWZEALANDSTANDARDTIME").key == "Pacific/Auckland"
