@@ -26,7 +26,7 @@ def _mappings(person: Person, notice: str = "", status: int = 200, proposal: Rev
     current, version = rt.state.settings.load()
     run = _run("settings", settings=current)
     return _page("mappings.html", person, status, settings=current, version=version,
-                 history=rt.state.settings.versions(), pick=pickers(run), notice=notice, proposal=proposal,
+                 history=rt.state.settings.versions(), pick=pickers(run), mapping_notice=notice, proposal=proposal,
                  reasons=reasons or [])
 
 
