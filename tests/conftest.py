@@ -24,8 +24,11 @@ from aws_lambda_powertools.utilities import parameters
 from autoxero.state import State, StateTable
 from autoxero_cli import aws_calls
 from autoxero_cli.local_stack import LocalStack
+from tests import fast_stand_ins
 
 AWS_CALLS = aws_calls.install()
+# moto's per-test costs that answer nothing, paid once per test process (tests/fast_stand_ins.py).
+fast_stand_ins.install()
 
 
 @pytest.fixture(autouse=True)

@@ -14,12 +14,6 @@ from autoxero.autotask.limiter import LocalLimiter
 from autoxero_cli.local import LocalDeployment
 from autoxero_cli.moto_fidelity import atomic_dynamodb_items
 from sandbox.server import Sandbox, load_fixture
-from tests import fast_stand_ins
-
-# For the whole test process: `make unit` collects every directory, so every test's stack is made without
-# moto's per-test costs that answer nothing (tests/fast_stand_ins.py); a run of one other directory alone
-# gets the same answers, only slower.
-fast_stand_ins.install()
 
 
 @pytest.fixture(scope="session")
