@@ -11,25 +11,30 @@ from autoxero_cli.common import Stack, console, err_console, fail, target
 from autoxero_cli.users import CONSOLE_PORT
 
 
-def users_invite(email: str,
-                 role: Annotated[str, typer.Option(help="viewer (reads) or operator (reads, retries, skips, pauses "
-                                                        "and edits mappings)")] = "viewer",
-                 stack: Stack = None) -> None:
-    """Invite a person to the console: Cognito e-mails them a temporary password (locally it is printed)."""
+def _pool(stack: str | None) -> tuple[Any, Any, str]:
+    """The target stack, a Cognito client for it and its console's user pool id."""
     import boto3
-
-    from autoxero_cli.users import InviteError, invite
 
     tgt = target(stack)
     if tgt.is_local:
         pool, idp = tgt.local.get("console_user_pool"), boto3.client("cognito-idp", region_name="us-east-1")
         if not pool:
             raise fail("this sandbox has no console: restart it with `autoxero sandbox serve` or `autoxero console`")
-    else:
-        pool = tgt.outputs.get("ConsoleUserPoolId")
-        if not pool:
-            raise fail(f"stack {tgt.name} has no console yet: deploy this version of autoxero to it first")
-        idp = boto3.client("cognito-idp", region_name=tgt.region)
+        return tgt, idp, pool
+    pool = tgt.outputs.get("ConsoleUserPoolId")
+    if not pool:
+        raise fail(f"stack {tgt.name} has no console yet: deploy this version of autoxero to it first")
+    return tgt, boto3.client("cognito-idp", region_name=tgt.region), pool
+
+
+def users_invite(email: str,
+                 role: Annotated[str, typer.Option(help="viewer (reads) or operator (reads, retries, skips, pauses "
+                                                        "and edits mappings)")] = "viewer",
+                 stack: Stack = None) -> None:
+    """Invite a person to the console: Cognito e-mails them a temporary password (locally it is printed)."""
+    from autoxero_cli.users import InviteError, invite
+
+    tgt, idp, pool = _pool(stack)
     try:
         done = invite(idp, pool, email, role, local=tgt.is_local)
     except InviteError as err:
@@ -43,28 +48,13 @@ def users_invite(email: str,
         console.print("Cognito e-mails them a temporary password and the console's address.")
 
 
-def _pool(stack: str | None) -> tuple[Any, str]:
-    import boto3
-
-    tgt = target(stack)
-    if tgt.is_local:
-        pool, idp = tgt.local.get("console_user_pool"), boto3.client("cognito-idp", region_name="us-east-1")
-        if not pool:
-            raise fail("this sandbox has no console: restart it with `autoxero sandbox serve` or `autoxero console`")
-        return idp, pool
-    pool = tgt.outputs.get("ConsoleUserPoolId")
-    if not pool:
-        raise fail(f"stack {tgt.name} has no console yet: deploy this version of autoxero to it first")
-    return boto3.client("cognito-idp", region_name=tgt.region), pool
-
-
 def users_list(stack: Stack = None) -> None:
     """Everyone who can sign in to the console, with their role."""
     from rich.table import Table
 
     from autoxero_cli.users import members
 
-    idp, pool = _pool(stack)
+    _, idp, pool = _pool(stack)
     table = Table("e-mail", "role", "status")
     for member in members(idp, pool):
         status = ("disabled" if not member.enabled else
@@ -78,7 +68,7 @@ def users_remove(email: str, stack: Stack = None) -> None:
     sign-in expires, within the hour)."""
     from autoxero_cli.users import InviteError, remove
 
-    idp, pool = _pool(stack)
+    _, idp, pool = _pool(stack)
     try:
         remove(idp, pool, email)
     except InviteError as err:

@@ -61,10 +61,14 @@ def _console_runtime() -> Runtime:
     return rt
 
 
+def _claims() -> dict[str, Any] | None:
+    """The claims API Gateway's JWT authorizer verified, if a token came with the request."""
+    authorizer = app.current_event.request_context.authorizer
+    return authorizer.jwt_claim if authorizer else None
+
+
 def _person(role: Role) -> Person:
-    claims = app.current_event.request_context.authorizer.jwt_claim if app.current_event.request_context.authorizer \
-        else None
-    person = Person.from_claims(claims)
+    person = Person.from_claims(_claims())
     person.require(role)
     return person
 
@@ -153,10 +157,8 @@ def _missing() -> Response[str]:
 def _unavailable(heading: str, message: str, reconnect: str = "") -> Response[str]:
     """A page that needed Xero or Autotask, which did not answer as it should: say so, and offer what helps
     (`reconnect`: the Xero button's verb for operators, "Connect" or "Reconnect")."""
-    claims = app.current_event.request_context.authorizer.jwt_claim if app.current_event.request_context.authorizer \
-        else None
     try:
-        person = Person.from_claims(claims)
+        person = Person.from_claims(_claims())
     except NotSignedIn:
         return _standalone(503, heading, message)
     return _page("unavailable.html", person, 503, heading=heading, message=message, reconnect=reconnect)

@@ -80,6 +80,12 @@ class Person:
                             "you an operator.")
 
 
+def _sign(key: bytes, text: str) -> str:
+    """HMAC-SHA256 of `text` under the stack's console key, URL-safe base64 without padding."""
+    digest = hmac.new(key, text.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 class Csrf:
     """Synchronizer tokens for every form that changes something.
 
@@ -96,8 +102,7 @@ class Csrf:
         self._clock = clock
 
     def _mac(self, subject: str, expires: int) -> str:
-        digest = hmac.new(self._key, f"{subject}|{expires}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return _sign(self._key, f"{subject}|{expires}")
 
     def issue(self, person: Person) -> str:
         expires = int(self._clock()) + CSRF_LIFETIME_SECONDS
@@ -123,8 +128,7 @@ class Notices:
         self._clock = clock
 
     def _mac(self, subject: str, body: str) -> str:
-        digest = hmac.new(self._key, f"notice|{subject}|{body}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return _sign(self._key, f"notice|{subject}|{body}")
 
     def seal(self, person: Person, ok: bool, message: str) -> str:
         text = base64.urlsafe_b64encode(message[:NOTICE_LENGTH].encode()).decode().rstrip("=")

@@ -101,7 +101,7 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
         if tax_type:
             freight["TaxType"] = tax_type
         lines.append(freight)
-    issued = (order.submitDateTime or order.createDateTime or dt.datetime.now(dt.UTC)).date()
+    issued = issued_at(order, dt.datetime.now(dt.UTC)).date()
     term = ref.payment_terms.get(order.paymentTerm or -1)
     payload: dict[str, Any] = {"Contact": {"ContactID": contact_id}, "Date": issued.isoformat(),
                                "Status": settings.status.value, "LineAmountTypes": "Exclusive", "LineItems": lines}
@@ -115,6 +115,11 @@ def map_purchase_order(order: at.PurchaseOrder, items: list[at.PurchaseOrderItem
         payload = {k: v for k, v in payload.items() if v is not None}
     return PurchasePlan(order.id, number, settings.target, payload, content_hash(payload),
                         purchase_total(order, items, settings.target))
+
+
+def issued_at(order: at.PurchaseOrder, now: dt.datetime) -> dt.datetime:
+    """When the order was issued: submitted, else created (`now` for neither); its Xero document's Date."""
+    return order.submitDateTime or order.createDateTime or now
 
 
 def unit_amount(value: Decimal | None, kind: str) -> Decimal:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from autoxero.autotask import models as at
 from autoxero.autotask.query import Query, eq, gte
-from autoxero.mapping.purchase_orders import order_number, purchase_total, target
+from autoxero.mapping.purchase_orders import issued_at, order_number, purchase_total, target
 from autoxero.mapping.reconcile import (
     Customer,
     Purchase,
@@ -44,11 +44,10 @@ def reconcile(run: FlowRun) -> Reconciliation:
     invoices = list(run.autotask.query_models("Invoices", at.Invoice, Query([
         gte("invoiceDateTime", dt.datetime.combine(start, dt.time(), dt.UTC)), eq("isVoided", False)])))
     entries = run.state.ids.statuses("invoice", [i.id for i in invoices])
-    documents = _dated_documents(run, "ACCREC", "ACCRECCREDIT", start=start, base=base,
-                                 linked={e.xero_id for e in entries.values() if e.xero_id})
+    linked = {e.xero_id for e in entries.values() if e.xero_id}
+    documents = _dated_documents(run, "ACCREC", "ACCRECCREDIT", start=start, base=base, linked=linked)
     due = _due_orders(run) if run.settings.purchase_orders.enabled else []
     customers = _companies(run, {i.companyID for i in invoices} | {o.vendorID for o in due}, base)
-    linked = {e.xero_id for e in entries.values() if e.xero_id}
     numbers = {(i.invoiceNumber or "") for i in invoices} - {""}
     unlinked = [d for d in documents.values() if d.xero_id not in linked and d.number in numbers]
     held = {item.record_id: item.detail for item in _attention(run) if item.flow == "invoices"}
@@ -83,8 +82,8 @@ def _dated_documents(run: FlowRun, invoice_type: str, credit_type: str | None, *
         if x.InvoiceID:
             documents[x.InvoiceID] = _invoice_document(x, base)
     earlier = sorted(linked - set(documents)) if credit_type else []
-    for at_ in range(0, len(earlier), CREDIT_NOTES_PER_CALL):
-        ids = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in earlier[at_:at_ + CREDIT_NOTES_PER_CALL])
+    for first in range(0, len(earlier), CREDIT_NOTES_PER_CALL):
+        ids = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in earlier[first:first + CREDIT_NOTES_PER_CALL])
         for note in run.xero.credit_notes(where=ids, page_size=MAX_PAGE_SIZE):
             if note.CreditNoteID:
                 documents[note.CreditNoteID] = _credit_note_document(note, base)
@@ -158,11 +157,11 @@ def _purchases(run: FlowRun, due: list[at.PurchaseOrder], vendors: dict[int, Cus
     kind = target(run.settings.purchase_orders).name
     entries = run.state.ids.statuses(kind, [o.id for o in due])
     linked = {e.xero_id for e in entries.values() if e.xero_id}
-    start = min((o.submitDateTime or o.createDateTime or run.now()).date() for o in due)  # the payload's Date
+    start = min(issued_at(o, run.now()).date() for o in due)
     documents = (_dated_documents(run, "ACCPAY", None, start=start, base=base, linked=linked) if kind == "bill"
                  else _purchase_order_documents(run, start, linked))
     purchases = [Purchase(o.id, order_number(o), vendors.get(o.vendorID, Customer(f"vendor {o.vendorID}", base)).name,
-                          (o.submitDateTime or o.createDateTime or run.now()).astimezone(zone).date(),
+                          issued_at(o, run.now()).astimezone(zone).date(),
                           purchase_total(o, items.get(o.id, []), kind),
                           vendors.get(o.vendorID, Customer("", base)).currency) for o in due]
     return compare_purchases(purchases, entries, documents,
