@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
@@ -57,8 +59,10 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture
-def aws():
+@contextmanager
+def fresh_moto() -> Iterator[None]:
+    """A moto of its own (a test's, or a module's that shares one deployment), with DynamoDB's item writes
+    atomic as in AWS (cli/autoxero_cli/moto_fidelity.py) and no cached parameter from another moto."""
     from autoxero_cli.moto_fidelity import atomic_dynamodb_items
 
     atomic_dynamodb_items()
@@ -66,6 +70,12 @@ def aws():
         parameters.clear_caches()
         yield
         parameters.clear_caches()
+
+
+@pytest.fixture
+def aws():
+    with fresh_moto():
+        yield
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import moto
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
 from autoxero.autotask.limiter import LocalLimiter
 from autoxero_cli.local import LocalDeployment
-from autoxero_cli.moto_fidelity import atomic_dynamodb_items
 from sandbox.server import Sandbox, load_fixture
+from tests.conftest import fresh_moto
 
 
 @pytest.fixture(scope="session")
@@ -32,16 +30,21 @@ def sleeps() -> list[float]:
     return []
 
 
-def deploy(sandbox: Sandbox, fixture: dict[str, Any], sleep: Callable[[float], Any]) -> LocalDeployment:
-    """The sandbox loaded with `fixture`, and a stack connected to Xero and live, in the moto now running."""
+def deploy(sandbox: Sandbox, fixture: dict[str, Any], sleep: Callable[[float], Any], *,
+           live: bool = True) -> LocalDeployment:
+    """The sandbox loaded with `fixture`, and a stack in the moto now running: connected to Xero and live, or
+    (`live=False`) as a new stack is, never connected, no settings pushed, paused."""
     sandbox.load(fixture)
     deployment = LocalDeployment.create(sandbox, options={
         "autotask": {"limiter": LocalLimiter(), "sleep": sleep},
         "xero": {"sleep": sleep},
     })
-    deployment.connect_xero_directly()
-    deployment.go_live("tests")
+    if live:
+        deployment.connect_xero_directly()
+        deployment.go_live("tests")
     return deployment
+
+
 
 
 @pytest.fixture
@@ -53,11 +56,8 @@ def local(aws, sandbox, demo_fixture, sleeps) -> LocalDeployment:
 def module_local(sandbox, demo_fixture) -> Iterator[LocalDeployment]:
     """One deployment for the whole module, in a moto of its own: the module's tests share it in file order,
     so each must leave it as the next one expects (and use no per-test `aws` or `local` of their own)."""
-    atomic_dynamodb_items()
-    with moto.mock_aws():
-        parameters.clear_caches()
+    with fresh_moto():
         yield deploy(sandbox, demo_fixture, lambda _: None)
-        parameters.clear_caches()
 
 
 @pytest.fixture

@@ -14,15 +14,13 @@ import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import moto
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
-from autoxero.autotask.limiter import LocalLimiter
 from autoxero.runtime import Runtime
 from autoxero_cli.invoke import invoke
 from autoxero_cli.local import LocalDeployment
-from autoxero_cli.moto_fidelity import atomic_dynamodb_items
+from tests.conftest import fresh_moto
+from tests.flows.conftest import deploy
 
 OPERATOR = {"sub": "op-1", "email": "op@msp.example", "cognito:groups": "[operator]"}
 VIEWER = {"sub": "vi-1", "email": "vi@msp.example", "cognito:groups": "[viewer]"}
@@ -60,14 +58,9 @@ def secured(reply: dict) -> bool:
 @pytest.fixture(scope="module")
 def world(sandbox, demo_fixture) -> Iterator[tuple[LocalDeployment, Runtime]]:
     """A new stack: Xero never connected, no settings pushed, paused."""
-    atomic_dynamodb_items()
-    with moto.mock_aws():
-        parameters.clear_caches()
-        sandbox.load(demo_fixture)
-        local = LocalDeployment.create(sandbox, options={
-            "autotask": {"limiter": LocalLimiter(), "sleep": lambda _: None}, "xero": {"sleep": lambda _: None}})
+    with fresh_moto():
+        local = deploy(sandbox, demo_fixture, lambda _: None, live=False)
         yield local, local.runtime()
-        parameters.clear_caches()
 
 
 @pytest.fixture

@@ -20,19 +20,18 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote_plus
 
-import moto
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from markupsafe import escape
 
-from autoxero.autotask.limiter import LocalLimiter
 from autoxero.console.app import app
 from autoxero.runtime import Runtime
 from autoxero.sync.build import build_run, execute_run
 from autoxero.sync.contacts import run_contacts
 from autoxero.sync.invoices import run_invoices
 from autoxero_cli.local import LocalDeployment
-from autoxero_cli.moto_fidelity import atomic_dynamodb_items
+from tests.conftest import fresh_moto
+from tests.flows.conftest import deploy
 from tests.flows.test_console_handler import csrf, request
 
 OPERATOR = {"sub": "op-2", "email": "op@msp.example", "cognito:groups": "[operator]"}
@@ -119,15 +118,9 @@ class World:
 def world(sandbox, demo_fixture) -> Iterator[World]:
     """One deployment for the module, contacts and invoices synced once from the hostile fixture; one invoice
     skipped by an operator (so that unskip has a record to act on)."""
-    atomic_dynamodb_items()
     fixture = hostile_fixture(demo_fixture)
-    with moto.mock_aws():
-        parameters.clear_caches()
-        sandbox.load(fixture)
-        local = LocalDeployment.create(sandbox, options={
-            "autotask": {"limiter": LocalLimiter(), "sleep": lambda _: None}, "xero": {"sleep": lambda _: None}})
-        local.connect_xero_directly()
-        local.go_live("tests")
+    with fresh_moto():
+        local = deploy(sandbox, fixture, lambda _: None)
         runtime = local.runtime()
         for flow, body in (("contacts", run_contacts), ("invoices", run_invoices)):
             execute_run(runtime, build_run(runtime, flow, None, False), body)
